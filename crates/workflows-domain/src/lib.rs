@@ -1,0 +1,62 @@
+//! The pure rules of the workflows service: workflow definitions, runs and their status moves,
+//! DAG specs, slugs, and who may see what. No I/O: the store, the HTTP API and other Rust services
+//! embed this crate and all enforce the same rules.
+//!
+//! # Validating a workflow before saving it
+//!
+//! ```
+//! use serde_json::json;
+//! use workflows_domain::{Actor, NewWorkflow, UserId};
+//!
+//! let body = json!({
+//!     "project_id": 123,
+//!     "project_name": "Sales Dashboard",
+//!     "name": "Q4 Sales Analysis",
+//!     "molecules_used": ["data-loader", "data-processor"],
+//!     "atoms_in_molecules": {"data-loader": ["csv-reader"], "data-processor": ["clean-data", "aggregate"]},
+//!     "dag_spec": {
+//!         "nodes": [{"id": "data-loader"}, {"id": "data-processor"}],
+//!         "edges": [{"id": "e1", "source": "data-loader", "target": "data-processor"}]
+//!     }
+//! });
+//! let workflow = NewWorkflow::from_json(&body).expect("a valid workflow");
+//! assert_eq!(workflow.definition().slug().as_str(), "q4-sales-analysis");
+//! assert_eq!(workflow.definition().dag_spec().stages(), vec![vec!["data-loader"], vec!["data-processor"]]);
+//!
+//! // A dangling edge is refused with a message that names it, keyed by the field.
+//! let mut broken = body.clone();
+//! broken["dag_spec"]["edges"][0]["target"] = json!("x");
+//! let errors = NewWorkflow::from_json(&broken).unwrap_err();
+//! assert_eq!(errors.field("dag_spec"), ["edge 'e1' points to unknown node 'x'"]);
+//!
+//! // Visibility: regular users see their own workflows, staff see all.
+//! assert!(!Actor::user(UserId(7)).can_see(Some(UserId(8))));
+//! ```
+
+mod actor;
+mod dag;
+mod errors;
+mod fields;
+mod ids;
+mod query;
+mod run;
+mod slug;
+mod status;
+mod user;
+mod workflow;
+
+pub use actor::Actor;
+pub use dag::{DagEdge, DagNode, DagSpec};
+pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
+pub use ids::{RunId, TokenId, UserId, WorkflowId};
+pub use query::{
+    DEFAULT_PAGE_SIZE, InvalidOrdering, MAX_PAGE_SIZE, Ordering, Page, PageError, PageRequest,
+    RunFilter, RunSortKey, SortKey, WorkflowFilter, WorkflowSortKey,
+};
+pub use run::{
+    AlreadyFinished, ExecutionReceipt, ExecutionRequest, RunChanges, WorkflowExecution, WorkflowRun,
+};
+pub use slug::{FALLBACK_SLUG, MAX_SLUG_CHARS, Slug, SlugError};
+pub use status::{InvalidMove, RunStatus, UnknownStatus};
+pub use user::{ApiToken, User};
+pub use workflow::{NewWorkflow, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowPatch};
