@@ -1,1 +1,47 @@
+//! Schema migrations of the workflows service.
+//!
+//! The seed tables (`workflows_workflow`, `workflows_workflowrun`) keep the original Django
+//! schema's columns and types so the old app can share the database; everything this service adds
+//! lives in new tables or new nullable columns. Each migration names its own tables and columns
+//! and never imports the store's entities, so old migrations keep meaning what they meant.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_accounts_user;
+mod m20261126_000002_create_workflows_workflow;
+mod m20261126_000003_create_workflows_workflowrun;
+mod m20261126_000004_create_workflows_workflowatom;
+mod m20261126_000005_create_workflows_apitoken;
+mod m20261126_000006_create_workflows_idempotencykey;
+mod m20261126_000007_add_workflowrun_inputs;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_accounts_user::Migration),
+            Box::new(m20261126_000002_create_workflows_workflow::Migration),
+            Box::new(m20261126_000003_create_workflows_workflowrun::Migration),
+            Box::new(m20261126_000004_create_workflows_workflowatom::Migration),
+            Box::new(m20261126_000005_create_workflows_apitoken::Migration),
+            Box::new(m20261126_000006_create_workflows_idempotencykey::Migration),
+            Box::new(m20261126_000007_add_workflowrun_inputs::Migration),
+        ]
+    }
+}
+
+/// A `BIGSERIAL PRIMARY KEY` as the original schema has it on PostgreSQL (a sequence default, as
+/// Django's older migrations made it), and an autoincrement integer key on SQLite.
+pub(crate) fn bigserial_primary_key<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => {
+            def.custom(Alias::new("bigserial")).not_null().primary_key()
+        }
+        _ => def.big_integer().not_null().auto_increment().primary_key(),
+    };
+    def
+}
