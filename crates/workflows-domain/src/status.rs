@@ -93,11 +93,8 @@ impl RunStatus {
         if self as u8 == to as u8 {
             return true;
         }
-        match self {
-            RunStatus::Pending => true,
-            RunStatus::Running => true,
-            _ => false,
-        }
+        // Only the two live statuses move anywhere else.
+        !self.is_terminal()
     }
 
     /// [`RunStatus::can_move_to`] as a `Result`, for `?`.

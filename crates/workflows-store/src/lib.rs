@@ -1,1 +1,68 @@
+//! Repositories over the workflows tables, on PostgreSQL (production) and SQLite (the embedded
+//! default). Everything here speaks domain types; SeaORM entities stay inside. Every read and
+//! write takes the calling [`Actor`](workflows_domain::Actor) and applies the ownership rule in
+//! SQL, so lists and counts never include rows the caller may not see.
 
+mod clock;
+mod connect;
+mod convert;
+mod entity;
+mod error;
+mod runs;
+mod tokens;
+mod users;
+mod workflows;
+
+pub use connect::ConnectSettings;
+pub use error::{StoreError, StoreResult};
+pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
+pub use workflows::Execution;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+/// The database behind the service: cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens the database the URL names, with default pool settings.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(&ConnectSettings::new(url)).await
+    }
+
+    /// Opens the database with explicit pool settings.
+    pub async fn connect_with(settings: &ConnectSettings) -> StoreResult<Self> {
+        Ok(Self {
+            db: connect::open(settings).await?,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        Ok(Migrator::up(&self.db, None).await?)
+    }
+
+    /// Names of the migrations not yet applied (read-only: creates nothing).
+    pub async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// One round trip to the database.
+    pub async fn ping(&self) -> StoreResult<()> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> StoreResult<()> {
+        Ok(self.db.close().await?)
+    }
+}

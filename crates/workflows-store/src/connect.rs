@@ -1,0 +1,63 @@
+//! One way to open the database: the URL picks PostgreSQL or SQLite.
+
+use crate::error::StoreResult;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use std::time::Duration;
+
+/// How to reach the database and how big the pool is.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    /// `postgres://…` or `sqlite://path?mode=rwc`.
+    pub url: String,
+    /// Largest pool.
+    pub max_connections: u32,
+    /// Connections kept open when idle.
+    pub min_connections: u32,
+    /// How long a request waits for a pooled connection before answering "unavailable".
+    pub acquire_timeout: Duration,
+    /// Longest a statement may run on PostgreSQL (none when `None`).
+    pub statement_timeout: Option<Duration>,
+    /// How long SQLite waits on a locked database before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl ConnectSettings {
+    /// Defaults for a URL: a pool of 10, a 5 s acquire timeout, no statement timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub(crate) async fn open(settings: &ConnectSettings) -> StoreResult<DatabaseConnection> {
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
+        .sqlx_logging(false);
+    if settings.url.starts_with("postgres") {
+        // A connection string may put a tenant schema first; the workflow tables live in `public`.
+        options.set_schema_search_path("public");
+        if let Some(timeout) = settings.statement_timeout {
+            options.statement_timeout(timeout);
+        }
+    } else {
+        let busy = settings.sqlite_busy_timeout;
+        options.map_sqlx_sqlite_opts(move |o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(busy)
+                .foreign_keys(true)
+        });
+    }
+    Ok(Database::connect(options).await?)
+}

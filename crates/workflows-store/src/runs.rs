@@ -1,0 +1,169 @@
+//! Runs: read, list, change status and results, cancel; visible only through their workflow.
+
+use crate::Store;
+use crate::clock::now;
+use crate::entity::{run, workflow};
+use crate::error::{StoreError, StoreResult};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use workflows_domain::{
+    Actor, Ordering, Page, PageRequest, RunChanges, RunFilter, RunId, RunSortKey, RunStatus,
+    UserId, WorkflowId, WorkflowRun,
+};
+
+/// How many times a status change is retried when another writer moved the run in between.
+const WRITE_ATTEMPTS: usize = 16;
+
+/// Runs of the workflows the actor may see.
+fn run_visible_to(actor: &Actor) -> Condition {
+    match actor.owner_scope() {
+        None => Condition::all(),
+        Some(UserId(user)) => Condition::all().add(
+            run::Column::WorkflowId.in_subquery(
+                Query::select()
+                    .column(workflow::Column::Id)
+                    .from(workflow::Entity)
+                    .and_where(workflow::Column::UserId.eq(user))
+                    .to_owned(),
+            ),
+        ),
+    }
+}
+
+fn stored_status() -> SimpleExpr {
+    Func::coalesce([
+        Expr::col((run::Entity, run::Column::Status)),
+        Expr::val(RunStatus::Pending.as_str()),
+    ])
+    .into()
+}
+
+impl Store {
+    /// One run the actor may see.
+    pub async fn get_run(&self, actor: &Actor, id: RunId) -> StoreResult<WorkflowRun> {
+        run::Entity::find_by_id(id.0)
+            .filter(run_visible_to(actor))
+            .one(self.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    /// A page of the runs the actor may see that match the filter.
+    pub async fn list_runs(
+        &self,
+        actor: &Actor,
+        filter: &RunFilter,
+        ordering: Ordering<RunSortKey>,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkflowRun>> {
+        let mut condition = run_visible_to(actor);
+        if let Some(WorkflowId(workflow)) = filter.workflow_id {
+            condition = condition.add(run::Column::WorkflowId.eq(workflow));
+        }
+        if !filter.statuses.is_empty() {
+            condition =
+                condition.add(stored_status().is_in(filter.statuses.iter().map(|s| s.as_str())));
+        }
+        let query = run::Entity::find().filter(condition);
+        let count = query.clone().count(self.conn()).await?;
+        if page.is_past_end(count) {
+            return Err(StoreError::InvalidPage);
+        }
+        let order = if ordering.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let query = match ordering.key {
+            RunSortKey::StartedAt => query.order_by(run::Column::StartedAt, order.clone()),
+            RunSortKey::CompletedAt => query.order_by_with_nulls(
+                run::Column::CompletedAt,
+                order.clone(),
+                NullOrdering::Last,
+            ),
+            RunSortKey::Id => query,
+        };
+        let rows = query
+            .order_by(run::Column::Id, order)
+            .offset(page.offset())
+            .limit(page.page_size())
+            .all(self.conn())
+            .await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(WorkflowRun::try_from)
+                .collect::<StoreResult<_>>()?,
+            count,
+            request: page,
+        })
+    }
+
+    /// The runs of one workflow; a workflow the actor may not see is not found.
+    pub async fn list_workflow_runs(
+        &self,
+        actor: &Actor,
+        workflow_id: WorkflowId,
+        ordering: Ordering<RunSortKey>,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkflowRun>> {
+        self.get_workflow(actor, workflow_id).await?;
+        let filter = RunFilter {
+            workflow_id: Some(workflow_id),
+            statuses: Vec::new(),
+        };
+        self.list_runs(actor, &filter, ordering, page).await
+    }
+
+    /// Applies a PATCH under the status-move rule. The write only lands if the run still has the
+    /// status the rule was checked against, so concurrent changes never make an illegal move.
+    pub async fn update_run(
+        &self,
+        actor: &Actor,
+        id: RunId,
+        changes: &RunChanges,
+    ) -> StoreResult<WorkflowRun> {
+        self.change_run(actor, id, |run| Ok(run.apply(changes, now())?))
+            .await
+    }
+
+    /// Cancels a run that has not finished.
+    pub async fn cancel_run(&self, actor: &Actor, id: RunId) -> StoreResult<WorkflowRun> {
+        self.change_run(actor, id, |run| Ok(run.cancel(now())?))
+            .await
+    }
+
+    async fn change_run(
+        &self,
+        actor: &Actor,
+        id: RunId,
+        change: impl Fn(&WorkflowRun) -> StoreResult<WorkflowRun>,
+    ) -> StoreResult<WorkflowRun> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let current = self.get_run(actor, id).await?;
+            let next = change(&current)?;
+            let written = run::Entity::update_many()
+                .set(run::ActiveModel {
+                    status: Set(Some(next.status.as_str().to_owned())),
+                    completed_at: Set(next.completed_at),
+                    error_message: Set(next.error_message.clone()),
+                    result_data: Set(Some(next.result_data.clone())),
+                    ..Default::default()
+                })
+                .filter(run::Column::Id.eq(id.0))
+                .filter(stored_status().eq(current.status.as_str()))
+                .exec(self.conn())
+                .await?;
+            if written.rows_affected == 1 {
+                return Ok(next);
+            }
+        }
+        Err(StoreError::Db(sea_orm::DbErr::Custom(
+            "the run kept changing under concurrent writers".to_owned(),
+        )))
+    }
+}

@@ -1,0 +1,263 @@
+use crate::fixtures::{create, people};
+use serde_json::json;
+use workflows_domain::{
+    ExecutionRequest, Ordering, PageRequest, RunChanges, RunFilter, RunId, RunStatus, WorkflowId,
+};
+use workflows_tests::workflows_store::{Execution, Store, StoreError};
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(
+    status_moves_follow_the_rule,
+    refused_moves_and_cancels_change_nothing,
+    runs_filter_by_workflow_and_statuses,
+    concurrent_status_changes_never_make_an_illegal_move,
+    nul_characters_are_refused_before_the_database,
+);
+
+async fn execute(store: &Store, actor: &workflows_domain::Actor, id: WorkflowId) -> RunId {
+    match store
+        .execute_workflow(actor, id, ExecutionRequest::default(), None)
+        .await
+        .expect("execute")
+    {
+        Execution::Created(r) | Execution::Replayed(r) => r.run_id,
+    }
+}
+
+fn changes(body: serde_json::Value) -> RunChanges {
+    RunChanges::from_json(&body).expect("valid changes")
+}
+
+async fn status_moves_follow_the_rule(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "moves").await;
+    let run = execute(&db.store, &p.alice, w.id).await;
+    let running = db
+        .store
+        .update_run(&p.alice, run, &changes(json!({"status": "running"})))
+        .await
+        .expect("start");
+    assert_eq!(
+        (running.status, running.completed_at),
+        (RunStatus::Running, None)
+    );
+    let done = db
+        .store
+        .update_run(
+            &p.alice,
+            run,
+            &changes(json!({"status": "success", "result_data": {"rows": 3}})),
+        )
+        .await
+        .expect("finish");
+    assert!(done.completed_at.is_some());
+    assert!(done.duration_seconds().is_some_and(|d| d >= 0.0));
+    let stored = db.store.get_run(&p.alice, run).await.expect("get");
+    assert_eq!(stored, done);
+    assert_eq!(stored.result_data, json!({"rows": 3}));
+}
+
+async fn refused_moves_and_cancels_change_nothing(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "refusals").await;
+    let run = execute(&db.store, &p.alice, w.id).await;
+    let failed = db
+        .store
+        .update_run(
+            &p.alice,
+            run,
+            &changes(json!({"status": "failed", "error_message": "boom"})),
+        )
+        .await
+        .expect("fail");
+    let refused = db
+        .store
+        .update_run(
+            &p.alice,
+            run,
+            &changes(json!({"status": "running", "result_data": {"x": 1}})),
+        )
+        .await;
+    match refused {
+        Err(StoreError::InvalidMove(m)) => assert_eq!(
+            m.to_string(),
+            "cannot move a run from 'failed' to 'running'"
+        ),
+        other => panic!("expected an invalid move, got {other:?}"),
+    }
+    assert!(matches!(
+        db.store.cancel_run(&p.alice, run).await,
+        Err(StoreError::AlreadyFinished(_))
+    ));
+    assert_eq!(db.store.get_run(&p.alice, run).await.expect("get"), failed);
+    let pending = execute(&db.store, &p.alice, w.id).await;
+    let cancelled = db
+        .store
+        .cancel_run(&p.alice, pending)
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    assert!(matches!(
+        db.store.cancel_run(&p.alice, pending).await,
+        Err(StoreError::AlreadyFinished(_))
+    ));
+}
+
+async fn runs_filter_by_workflow_and_statuses(db: TestDb) {
+    let p = people(&db.store).await;
+    let a = create(&db.store, &p.alice, "a").await;
+    let b = create(&db.store, &p.alice, "b").await;
+    let r1 = execute(&db.store, &p.alice, a.id).await;
+    let r2 = execute(&db.store, &p.alice, a.id).await;
+    let r3 = execute(&db.store, &p.alice, b.id).await;
+    db.store
+        .update_run(&p.alice, r1, &changes(json!({"status": "running"})))
+        .await
+        .expect("run");
+    db.store.cancel_run(&p.alice, r3).await.expect("cancel");
+    let list = |filter: RunFilter, ordering: &str| {
+        let store = db.store.clone();
+        let alice = p.alice;
+        let ordering = ordering.parse().expect("ordering");
+        async move {
+            store
+                .list_runs(&alice, &filter, ordering, PageRequest::default())
+                .await
+                .expect("list")
+                .items
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(
+            RunFilter {
+                workflow_id: Some(a.id),
+                statuses: vec![]
+            },
+            "-started_at"
+        )
+        .await,
+        vec![r2, r1]
+    );
+    assert_eq!(
+        list(
+            RunFilter {
+                workflow_id: None,
+                statuses: vec![RunStatus::Running, RunStatus::Cancelled]
+            },
+            "id"
+        )
+        .await,
+        vec![r1, r3]
+    );
+    assert_eq!(
+        list(
+            RunFilter {
+                workflow_id: None,
+                statuses: vec![RunStatus::Pending]
+            },
+            "id"
+        )
+        .await,
+        vec![r2]
+    );
+    assert_eq!(
+        list(RunFilter::default(), "completed_at").await,
+        vec![r3, r1, r2]
+    );
+    assert_eq!(
+        list(RunFilter::default(), "-completed_at").await,
+        vec![r3, r2, r1]
+    );
+    let workflow_runs = db
+        .store
+        .list_workflow_runs(&p.alice, b.id, Ordering::default(), PageRequest::default())
+        .await
+        .expect("runs of b");
+    assert_eq!(
+        workflow_runs.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![r3]
+    );
+}
+
+async fn concurrent_status_changes_never_make_an_illegal_move(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "contended").await;
+    for _ in 0..5 {
+        let run = execute(&db.store, &p.alice, w.id).await;
+        let targets = [
+            "running",
+            "success",
+            "failed",
+            "pending",
+            "cancelled",
+            "running",
+            "failure",
+            "completed",
+        ];
+        let tasks: Vec<_> = targets
+            .iter()
+            .map(|target| {
+                let store = db.store.clone();
+                let alice = p.alice;
+                let change = changes(json!({"status": target}));
+                tokio::spawn(async move { store.update_run(&alice, run, &change).await })
+            })
+            .collect();
+        let mut terminal_entries = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(r) if r.status.is_terminal() => terminal_entries += 1,
+                Ok(_) | Err(StoreError::InvalidMove(_)) => {}
+                Err(e) => panic!("unexpected: {e:?}"),
+            }
+        }
+        let stored = db.store.get_run(&p.alice, run).await.expect("run");
+        // Exactly one terminal status won; everything after it was a refusal.
+        if stored.status.is_terminal() {
+            assert_eq!(
+                terminal_entries, 1,
+                "one terminal move wins, got {terminal_entries}"
+            );
+            assert!(stored.completed_at.is_some());
+        }
+    }
+}
+
+async fn nul_characters_are_refused_before_the_database(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "clean").await;
+    let run = execute(&db.store, &p.alice, w.id).await;
+    for body in [
+        json!({"result_data": {"k": "a\u{0}b"}}),
+        json!({"error_message": "\u{0}"}),
+        json!({"result_data": {"\u{0}": 1}}),
+    ] {
+        let errors = RunChanges::from_json(&body).expect_err("refused");
+        let field = body
+            .as_object()
+            .and_then(|o| o.keys().next().cloned())
+            .unwrap_or_default();
+        assert_eq!(errors.field(&field), ["Null characters are not allowed."]);
+    }
+    let mut nul_body = crate::fixtures::body("x");
+    nul_body["dag_spec"]["metadata"]["note"] = json!("bad\u{0}");
+    let errors = workflows_domain::NewWorkflow::from_json(&nul_body).expect_err("refused");
+    assert_eq!(
+        errors.field("dag_spec"),
+        ["Null characters are not allowed."]
+    );
+    assert!(
+        db.store
+            .create_user("nul\u{0}user", "", false)
+            .await
+            .is_err()
+    );
+    let stored = db.store.get_run(&p.alice, run).await.expect("run");
+    assert_eq!(
+        (stored.result_data, stored.error_message),
+        (json!({}), None)
+    );
+}

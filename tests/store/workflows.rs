@@ -1,0 +1,505 @@
+use crate::fixtures::{body, create, new_workflow, people};
+use serde_json::json;
+use workflows_domain::{
+    ExecutionRequest, Ordering, PageRequest, WorkflowChanges, WorkflowFilter, WorkflowSortKey,
+};
+use workflows_tests::workflows_store::StoreError;
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(
+    created_workflows_read_back_as_sent,
+    unknown_dag_keys_round_trip_unchanged,
+    every_filter_narrows_the_list,
+    search_treats_like_metacharacters_literally,
+    ordering_puts_nulls_last_and_breaks_ties_by_id,
+    pages_past_the_end_are_invalid,
+    stale_if_match_changes_nothing,
+    put_replaces_and_patch_keeps,
+    delete_takes_the_runs_with_it,
+);
+
+async fn created_workflows_read_back_as_sent(db: TestDb) {
+    let p = people(&db.store).await;
+    let created = create(
+        &db.store,
+        &p.alice,
+        "Data Analysis - Q4 Report - 10/13/2025, 3:45:00 PM",
+    )
+    .await;
+    assert_eq!(created.version, 1);
+    assert_eq!(created.execution_count, 0);
+    assert_eq!(created.last_executed_at, None);
+    assert_eq!(created.user_id, Some(p.alice.user_id));
+    assert_eq!(created.created_at, created.updated_at);
+    assert_eq!(
+        created.definition.slug().as_str(),
+        "data-analysis-q4-report-10-13-2025-3-45-00-pm"
+    );
+    let read = db
+        .store
+        .get_workflow(&p.alice, created.id)
+        .await
+        .expect("get");
+    assert_eq!(read, created);
+}
+
+async fn unknown_dag_keys_round_trip_unchanged(db: TestDb) {
+    let p = people(&db.store).await;
+    // Repeated keys keep the last value, as JSONB does; serde_json resolves them before storage.
+    let text = r#"{"project_id": 1, "project_name": "P", "name": "n",
+        "dag_spec": {"zeta": 1, "alpha": {"b": [1, {"deep": null}], "a": "x"}, "alpha2": true, "zeta": 2,
+                     "nodes": [{"id": "m", "custom": {"k": "v"}}], "edges": []}}"#;
+    let body: serde_json::Value = serde_json::from_str(text).expect("json");
+    let created = db
+        .store
+        .create_workflow(&p.alice, new_workflow(&body))
+        .await
+        .expect("create");
+    let read = db
+        .store
+        .get_workflow(&p.alice, created.id)
+        .await
+        .expect("get");
+    let expected = json!({"zeta": 2, "alpha": {"b": [1, {"deep": null}], "a": "x"}, "alpha2": true,
+        "nodes": [{"id": "m", "custom": {"k": "v"}}], "edges": []});
+    assert_eq!(read.definition.dag_spec().raw(), &expected);
+}
+
+async fn every_filter_narrows_the_list(db: TestDb) {
+    let p = people(&db.store).await;
+    let s = &db.store;
+    let mut other = body("Other Flow");
+    other["project_id"] = json!(7);
+    other["app_name"] = json!("Other App");
+    other["molecules_used"] = json!(["solo"]);
+    other["atoms_in_molecules"] = json!({"solo": ["lonely-atom"]});
+    other["dag_spec"] = json!({});
+    other["is_active"] = json!(false);
+    let a = create(s, &p.alice, "Main Flow").await;
+    let b = s
+        .create_workflow(&p.alice, new_workflow(&other))
+        .await
+        .expect("create");
+    let c = create(s, &p.bob, "Bob Flow").await;
+    let ids = |filter: WorkflowFilter, actor| async move {
+        s.list_workflows(&actor, &filter, Ordering::default(), PageRequest::default())
+            .await
+            .expect("list")
+            .items
+            .into_iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>()
+    };
+    let f = WorkflowFilter::default;
+    assert_eq!(ids(f(), p.alice).await, vec![b.id, a.id]);
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                project_id: Some(7),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                app_name: Some("Trinity Analytics".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                slug: Some("other-flow".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                is_active: Some(false),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                is_active: Some(true),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                molecule: Some("solo".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                molecule: Some("data-loader".into()),
+                ..f()
+            },
+            p.root
+        )
+        .await,
+        vec![c.id, a.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                atom: Some("aggregate".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                atom: Some("lonely-atom".into()),
+                ..f()
+            },
+            p.root
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                atom: Some("data-loader".into()),
+                ..f()
+            },
+            p.root
+        )
+        .await,
+        vec![]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                search: Some("mAiN".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                search: Some("sales dash".into()),
+                ..f()
+            },
+            p.root
+        )
+        .await,
+        vec![c.id, b.id, a.id]
+    );
+    // user_id is a staff filter; a regular user's lists are always their own.
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                user_id: Some(p.bob.user_id),
+                ..f()
+            },
+            p.root
+        )
+        .await,
+        vec![c.id]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                user_id: Some(p.bob.user_id),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![b.id, a.id]
+    );
+    // Atoms follow edits of atoms_in_molecules.
+    let patch = WorkflowChanges::patch_from_json(
+        &json!({"atoms_in_molecules": {"data-loader": ["fresh-atom"]}}),
+    )
+    .expect("valid");
+    s.update_workflow(&p.alice, a.id, &patch, None)
+        .await
+        .expect("patch");
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                atom: Some("aggregate".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![]
+    );
+    assert_eq!(
+        ids(
+            WorkflowFilter {
+                atom: Some("fresh-atom".into()),
+                ..f()
+            },
+            p.alice
+        )
+        .await,
+        vec![a.id]
+    );
+}
+
+async fn search_treats_like_metacharacters_literally(db: TestDb) {
+    let p = people(&db.store).await;
+    let plain = create(&db.store, &p.alice, "growth 100 percent").await;
+    let percent = create(&db.store, &p.alice, "growth 100% real_value").await;
+    for (needle, expected) in [
+        ("100%", vec![percent.id]),
+        ("l%v", vec![]),
+        ("_", vec![percent.id]),
+        ("real_value", vec![percent.id]),
+        ("100", vec![percent.id, plain.id]),
+        ("' OR 1=1 --", vec![]),
+    ] {
+        let filter = WorkflowFilter {
+            search: Some(needle.into()),
+            ..Default::default()
+        };
+        let page = db
+            .store
+            .list_workflows(
+                &p.alice,
+                &filter,
+                Ordering::default(),
+                PageRequest::default(),
+            )
+            .await
+            .expect("list");
+        assert_eq!(
+            page.items.iter().map(|w| w.id).collect::<Vec<_>>(),
+            expected,
+            "search {needle:?}"
+        );
+    }
+}
+
+async fn ordering_puts_nulls_last_and_breaks_ties_by_id(db: TestDb) {
+    let p = people(&db.store).await;
+    let s = &db.store;
+    let first = create(s, &p.alice, "same").await;
+    let second = create(s, &p.alice, "same").await;
+    let third = create(s, &p.alice, "same").await;
+    s.execute_workflow(&p.alice, second.id, ExecutionRequest::default(), None)
+        .await
+        .expect("execute");
+    let order = |spec: &str| {
+        let ordering: Ordering<WorkflowSortKey> = spec.parse().expect("ordering");
+        async move {
+            s.list_workflows(
+                &p.alice,
+                &WorkflowFilter::default(),
+                ordering,
+                PageRequest::default(),
+            )
+            .await
+            .expect("list")
+            .items
+            .into_iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(order("name").await, vec![first.id, second.id, third.id]);
+    assert_eq!(order("-name").await, vec![third.id, second.id, first.id]);
+    assert_eq!(
+        order("last_executed_at").await,
+        vec![second.id, first.id, third.id]
+    );
+    assert_eq!(
+        order("-last_executed_at").await,
+        vec![second.id, third.id, first.id]
+    );
+    assert_eq!(
+        order("-execution_count").await,
+        vec![second.id, third.id, first.id]
+    );
+    assert_eq!(order("id").await, vec![first.id, second.id, third.id]);
+}
+
+async fn pages_past_the_end_are_invalid(db: TestDb) {
+    let p = people(&db.store).await;
+    let s = &db.store;
+    let empty = s
+        .list_workflows(
+            &p.alice,
+            &WorkflowFilter::default(),
+            Ordering::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("first page");
+    assert_eq!((empty.count, empty.items.len()), (0, 0));
+    for i in 0..5 {
+        create(s, &p.alice, &format!("w{i}")).await;
+    }
+    let page = |n| PageRequest::new(n, 2).expect("page");
+    let last = s
+        .list_workflows(
+            &p.alice,
+            &WorkflowFilter::default(),
+            Ordering::default(),
+            page(3),
+        )
+        .await
+        .expect("last page");
+    assert_eq!(
+        (
+            last.count,
+            last.items.len(),
+            last.has_next(),
+            last.has_previous()
+        ),
+        (5, 1, false, true)
+    );
+    let past = s
+        .list_workflows(
+            &p.alice,
+            &WorkflowFilter::default(),
+            Ordering::default(),
+            page(4),
+        )
+        .await;
+    assert!(matches!(past, Err(StoreError::InvalidPage)), "{past:?}");
+}
+
+async fn stale_if_match_changes_nothing(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "versioned").await;
+    let rename =
+        |name: &str| WorkflowChanges::patch_from_json(&json!({"name": name})).expect("valid");
+    let v2 = db
+        .store
+        .update_workflow(&p.alice, w.id, &rename("second"), Some(1))
+        .await
+        .expect("fresh If-Match");
+    assert_eq!(v2.version, 2);
+    assert!(v2.updated_at >= w.updated_at);
+    let stale = db
+        .store
+        .update_workflow(&p.alice, w.id, &rename("third"), Some(1))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::StaleVersion { current: 2 })),
+        "{stale:?}"
+    );
+    let stale_delete = db.store.delete_workflow(&p.alice, w.id, Some(1)).await;
+    assert!(
+        matches!(stale_delete, Err(StoreError::StaleVersion { current: 2 })),
+        "{stale_delete:?}"
+    );
+    let stored = db
+        .store
+        .get_workflow(&p.alice, w.id)
+        .await
+        .expect("still there");
+    assert_eq!((stored.definition.name(), stored.version), ("second", 2));
+    assert_eq!(stored, v2);
+}
+
+async fn put_replaces_and_patch_keeps(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "Original Name").await;
+    let patch = WorkflowChanges::patch_from_json(&json!({"name": "Renamed"})).expect("valid");
+    let patched = db
+        .store
+        .update_workflow(&p.alice, w.id, &patch, None)
+        .await
+        .expect("patch");
+    assert_eq!(patched.definition.slug().as_str(), "original-name");
+    assert_eq!(
+        patched.definition.molecules_used(),
+        w.definition.molecules_used()
+    );
+    let put = WorkflowChanges::replace_from_json(
+        &json!({"project_id": 5, "project_name": "P", "name": "Replaced"}),
+    )
+    .expect("valid");
+    let replaced = db
+        .store
+        .update_workflow(&p.alice, w.id, &put, None)
+        .await
+        .expect("put");
+    let stored = db.store.get_workflow(&p.alice, w.id).await.expect("get");
+    assert_eq!(stored, replaced);
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.definition.slug().as_str(), "replaced");
+    assert!(stored.definition.molecules_used().is_empty());
+    assert_eq!(stored.definition.app_name(), None);
+    assert_eq!(stored.created_at, w.created_at);
+}
+
+async fn delete_takes_the_runs_with_it(db: TestDb) {
+    let p = people(&db.store).await;
+    let w = create(&db.store, &p.alice, "doomed").await;
+    let keep = create(&db.store, &p.alice, "kept").await;
+    for id in [w.id, w.id, keep.id] {
+        db.store
+            .execute_workflow(&p.alice, id, ExecutionRequest::default(), None)
+            .await
+            .expect("execute");
+    }
+    db.store
+        .delete_workflow(&p.alice, w.id, Some(1))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        db.store.get_workflow(&p.alice, w.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let runs = db
+        .store
+        .list_runs(
+            &p.root,
+            &Default::default(),
+            Ordering::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("runs");
+    assert_eq!(runs.count, 1);
+    assert_eq!(runs.items[0].workflow_id, keep.id);
+    assert!(matches!(
+        db.store.delete_workflow(&p.alice, w.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+}
