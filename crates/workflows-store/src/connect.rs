@@ -1,6 +1,6 @@
 //! One way to open the database: the URL picks PostgreSQL or SQLite.
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::time::Duration;
 
@@ -50,6 +50,7 @@ pub(crate) async fn open(settings: &ConnectSettings) -> StoreResult<DatabaseConn
             options.statement_timeout(timeout);
         }
     } else {
+        ensure_sqlite_directory(&settings.url)?;
         let busy = settings.sqlite_busy_timeout;
         options.map_sqlx_sqlite_opts(move |o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -60,4 +61,22 @@ pub(crate) async fn open(settings: &ConnectSettings) -> StoreResult<DatabaseConn
         });
     }
     Ok(Database::connect(options).await?)
+}
+
+/// SQLite creates the file (with `mode=rwc`) but not its directory.
+fn ensure_sqlite_directory(url: &str) -> StoreResult<()> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(sea_orm::DbErr::Custom(format!(
+                "cannot create {}: {e}",
+                dir.display()
+            )))
+        }),
+        _ => Ok(()),
+    }
 }

@@ -66,3 +66,10 @@ impl Store {
         Ok(self.db.close().await?)
     }
 }
+
+impl Store {
+    /// Rolls back the last `steps` migrations.
+    pub async fn migrate_down(&self, steps: u32) -> StoreResult<()> {
+        Ok(Migrator::down(&self.db, Some(steps)).await?)
+    }
+}

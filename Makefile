@@ -1,0 +1,45 @@
+# The two set-up commands: `make run` (the service on an embedded SQLite file) and `make test`.
+
+CARGO ?= cargo
+BIN := target/debug/workflows-api
+# Where the PostgreSQL tests make their throw-away databases. When this is set explicitly, an
+# unreachable server fails the tests instead of skipping them (CI sets it).
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run build test migrate lint fmt doc clean
+
+run: build
+	$(BIN) migrate up
+	$(BIN) serve
+
+build:
+	$(CARGO) build -p workflows-api
+
+test:
+	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -d "$(PG_ADMIN_URL)"; then \
+		echo "PostgreSQL is up at $(PG_ADMIN_URL): every store and API test runs on SQLite and PostgreSQL."; \
+	else \
+		echo ""; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!  PostgreSQL is NOT reachable at $(PG_ADMIN_URL)"; \
+		echo "!!  PostgreSQL tests will be SKIPPED (set WORKFLOWS_TEST_POSTGRES_URL to require)."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo ""; \
+	fi
+	$(CARGO) test --workspace
+
+migrate: build
+	$(BIN) migrate up
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p workflows-domain --no-deps
+
+clean:
+	rm -rf data

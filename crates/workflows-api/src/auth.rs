@@ -1,0 +1,97 @@
+//! Token authentication: `Authorization: Bearer <token>` or `Token <token>`, verified against the
+//! store and remembered for a short time so most requests cost no extra database round trip.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use std::time::Duration;
+use workflows_domain::Actor;
+use workflows_store::{Authenticated, Store, hash_token};
+
+/// Verified tokens, by hash. A token revoked (or a user deactivated) in another process stops
+/// working here once its entry ages out, at most `ttl` later.
+pub struct TokenCache {
+    entries: moka::sync::Cache<String, Authenticated>,
+}
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    /// The user behind a token, from the cache or the store.
+    pub async fn authenticate(
+        &self,
+        store: &Store,
+        secret: &str,
+    ) -> Result<Authenticated, ApiError> {
+        let key = hash_token(secret);
+        if let Some(hit) = self.entries.get(&key) {
+            // A cached token still expires on time.
+            if hit.token.is_usable_at(chrono::Utc::now()) {
+                return Ok(hit);
+            }
+            self.entries.invalidate(&key);
+            return Err(ApiError::InvalidToken);
+        }
+        match store.authenticate(secret).await? {
+            Some(found) => {
+                self.entries.insert(key, found.clone());
+                Ok(found)
+            }
+            None => Err(ApiError::InvalidToken),
+        }
+    }
+}
+
+/// The token in an `Authorization` header: `Ok(None)` when there is none of ours (so the
+/// credentials were "not provided"), `Err` when it is malformed.
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let mut parts = value.split_whitespace();
+    let scheme = parts.next().unwrap_or("");
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
+        return Ok(None);
+    }
+    match (parts.next(), parts.next()) {
+        (Some(token), None) => Ok(Some(token.to_owned())),
+        _ => Err(ApiError::InvalidToken),
+    }
+}
+
+/// The authenticated caller of a request.
+pub struct Caller {
+    pub actor: Actor,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
+            let token = token?.ok_or(ApiError::NotAuthenticated)?;
+            let who = state.tokens.authenticate(&state.store, &token).await?;
+            tracing::Span::current().record("user_id", who.user.id.0);
+            Ok(Caller {
+                actor: who.user.actor(),
+            })
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! The HTTP API and command line of the workflows service: a thin layer that parses requests,
+//! calls one store function, and maps the answer.
+
+pub mod auth;
+pub mod body;
+pub mod cli;
+pub mod error;
+pub mod openapi;
+pub mod query;
+pub mod request_id;
+pub mod routes;
+pub mod schema;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

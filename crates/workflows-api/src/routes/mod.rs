@@ -1,0 +1,77 @@
+//! Every route, registered by one `configure` that `main` and the tests share.
+
+pub(crate) mod health;
+pub(crate) mod runs;
+pub(crate) mod workflows;
+
+pub use health::{healthz, readyz};
+
+use crate::error::ApiError;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The API routes below the base path.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/workflows", &["GET", "POST"])
+            .route(web::get().to(workflows::list))
+            .route(web::post().to(workflows::create)),
+    )
+    .service(
+        resource("/workflows/{id}", &["GET", "PUT", "PATCH", "DELETE"])
+            .route(web::get().to(workflows::retrieve))
+            .route(web::put().to(workflows::replace))
+            .route(web::patch().to(workflows::patch))
+            .route(web::delete().to(workflows::delete)),
+    )
+    .service(
+        resource("/workflows/{id}/execute", &["POST"]).route(web::post().to(workflows::execute)),
+    )
+    .service(resource("/workflows/{id}/runs", &["GET"]).route(web::get().to(workflows::runs)))
+    .service(resource("/runs", &["GET"]).route(web::get().to(runs::list)))
+    .service(
+        resource("/runs/{id}", &["GET", "PATCH"])
+            .route(web::get().to(runs::retrieve))
+            .route(web::patch().to(runs::patch)),
+    )
+    .service(resource("/runs/{id}/cancel", &["POST"]).route(web::post().to(runs::cancel)));
+}
+
+/// A resource whose other methods answer 405 with `Allow`; OPTIONS answers the same list.
+pub fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
+    let allow = [methods, &["OPTIONS"]].concat().join(", ");
+    // Both spellings of every path, so neither needs a redirect.
+    web::resource([path.to_owned(), format!("{path}/")]).default_service(web::to(
+        move |req: HttpRequest| {
+            let allow = allow.clone();
+            async move {
+                if req.method() == actix_web::http::Method::OPTIONS {
+                    return Ok(HttpResponse::Ok().insert_header(("Allow", allow)).finish());
+                }
+                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                    method: req.method().to_string(),
+                    allowed: allow,
+                })
+            }
+        },
+    ))
+}
+
+/// Unknown routes.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// A DRF-shaped page: `count`, absolute `next`/`previous`, `results`.
+pub fn page_response<T: serde::Serialize>(
+    req: &HttpRequest,
+    query: &crate::query::QueryParams,
+    page: workflows_domain::Page<T>,
+) -> HttpResponse {
+    let (next, previous) = query.page_links(req, &page);
+    HttpResponse::Ok().json(serde_json::json!({
+        "count": page.count,
+        "next": next,
+        "previous": previous,
+        "results": page.items,
+    }))
+}

@@ -1,0 +1,196 @@
+//! Shapes for the OpenAPI document. Handlers answer with the domain types' own serialisation; these
+//! describe it field for field (the contract tests compare the two).
+
+#![allow(dead_code)] // read by utoipa's derive only
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A stored workflow.
+#[derive(ToSchema)]
+pub struct Workflow {
+    #[schema(format = Int64)]
+    id: i64,
+    #[schema(format = Int32)]
+    project_id: i32,
+    project_name: String,
+    name: String,
+    slug: String,
+    description: Option<String>,
+    app_name: Option<String>,
+    molecules_used: Vec<String>,
+    atoms_in_molecules: BTreeMap<String, Vec<String>>,
+    /// Stored as sent; `nodes`/`edges` checked when present.
+    #[schema(value_type = Object)]
+    dag_spec: Value,
+    #[schema(format = Int64)]
+    user_id: Option<i64>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    is_active: bool,
+    #[schema(format = Int32)]
+    version: i32,
+    #[schema(format = Int32)]
+    execution_count: i32,
+    last_executed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The writable fields of a workflow. POST and PUT need `project_id`, `project_name` and `name`;
+/// PATCH takes any subset. Unknown fields are ignored.
+#[derive(ToSchema)]
+pub struct WorkflowWrite {
+    #[schema(minimum = -2147483648, maximum = 2147483647, format = Int32)]
+    project_id: i32,
+    #[schema(min_length = 1, max_length = 255)]
+    project_name: String,
+    #[schema(min_length = 1, max_length = 255)]
+    name: String,
+    /// `[-a-zA-Z0-9_]+`; absent or empty: derived from `name`.
+    #[schema(max_length = 255)]
+    slug: Option<String>,
+    description: Option<String>,
+    #[schema(max_length = 255)]
+    app_name: Option<String>,
+    molecules_used: Option<Vec<String>>,
+    atoms_in_molecules: Option<BTreeMap<String, Vec<String>>>,
+    #[schema(value_type = Object)]
+    dag_spec: Option<Value>,
+    is_active: Option<bool>,
+}
+
+/// A workflow run.
+#[derive(ToSchema)]
+pub struct WorkflowRun {
+    #[schema(format = Int64)]
+    id: i64,
+    #[schema(format = Int64)]
+    workflow_id: i64,
+    status: RunStatus,
+    started_at: chrono::DateTime<chrono::Utc>,
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    duration_seconds: Option<f64>,
+    error_message: Option<String>,
+    #[schema(value_type = Object)]
+    result_data: Value,
+    /// The `inputs` given to `execute`.
+    #[schema(value_type = Option<Object>)]
+    inputs: Option<Value>,
+}
+
+/// Run statuses; the last five are terminal.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pending,
+    Running,
+    Completed,
+    Success,
+    Failed,
+    Failure,
+    Cancelled,
+}
+
+/// The writable fields of a run.
+#[derive(ToSchema)]
+pub struct RunWrite {
+    status: Option<RunStatus>,
+    #[schema(value_type = Option<Object>)]
+    result_data: Option<Value>,
+    error_message: Option<String>,
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The optional body of `execute`.
+#[derive(ToSchema)]
+pub struct ExecuteRequest {
+    #[schema(value_type = Option<Object>)]
+    inputs: Option<Value>,
+}
+
+/// The answer of `execute`.
+#[derive(ToSchema)]
+pub struct ExecutionReceipt {
+    #[schema(format = Int64)]
+    run_id: i64,
+    #[schema(format = Int64)]
+    workflow_id: i64,
+    status: RunStatus,
+    /// Always "Workflow execution started".
+    message: String,
+}
+
+/// A page of workflows.
+#[derive(ToSchema)]
+pub struct WorkflowPage {
+    #[schema(format = Int64)]
+    count: u64,
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<Workflow>,
+}
+
+/// A page of runs.
+#[derive(ToSchema)]
+pub struct RunPage {
+    #[schema(format = Int64)]
+    count: u64,
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<WorkflowRun>,
+}
+
+/// A general error.
+#[derive(ToSchema, serde::Serialize)]
+pub struct ErrorDetail {
+    detail: String,
+    /// A stable name for the kind of error.
+    code: Option<String>,
+}
+
+/// A validation error: messages keyed by field (`non_field_errors` for the body as a whole).
+#[derive(ToSchema, serde::Serialize)]
+#[schema(example = json!({"name": ["This field is required."]}))]
+pub struct ValidationError(BTreeMap<String, Vec<String>>);
+
+/// A 400: field-keyed messages, or a general detail (malformed JSON, bad headers).
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+pub enum BadRequest {
+    Fields(ValidationError),
+    Detail(ErrorDetail),
+}
+
+/// A refused status move.
+#[derive(ToSchema)]
+pub struct StatusConflict {
+    detail: String,
+    code: Option<String>,
+    current_status: Option<RunStatus>,
+    requested_status: Option<RunStatus>,
+    /// The statuses the run may move to.
+    allowed: Option<Vec<RunStatus>>,
+}
+
+/// A stale `If-Match`.
+#[derive(ToSchema)]
+pub struct PreconditionFailed {
+    detail: String,
+    code: Option<String>,
+    #[schema(format = Int32)]
+    current_version: i32,
+}
+
+/// Liveness.
+#[derive(ToSchema)]
+pub struct Health {
+    status: String,
+}
+
+/// Readiness.
+#[derive(ToSchema)]
+pub struct Readiness {
+    status: String,
+    /// Why the service is not ready.
+    reason: Option<String>,
+}

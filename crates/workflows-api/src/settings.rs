@@ -1,0 +1,213 @@
+//! Configuration, loaded once in `main` into one typed struct and passed down.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use workflows_store::ConnectSettings;
+
+/// The defaults, compiled in so the binary starts from any directory.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub cors: CorsSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub base_path: String,
+    pub body_limit_bytes: usize,
+    pub workers: usize,
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthSettings {
+    pub token_cache_seconds: u64,
+    pub bootstrap_admin: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+impl Settings {
+    /// Defaults, then `config/$APP_ENV.toml` (from `WORKFLOWS_CONFIG_DIR`, else `./config`), then
+    /// `WORKFLOWS__SECTION__KEY`, `DATABASE_URL` and `PORT`.
+    pub fn load() -> anyhow::Result<Self> {
+        let env = std::env::var("APP_ENV").unwrap_or_else(|_| "local".to_owned());
+        let dir = std::env::var("WORKFLOWS_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("config"));
+        Self::load_from(&dir, &env, &std::env::vars().collect())
+    }
+
+    /// [`Settings::load`] with the directory, environment name and variables given.
+    pub fn load_from(
+        dir: &Path,
+        env: &str,
+        vars: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        let var = |key: &str| vars.get(key).cloned();
+        if !matches!(env, "local" | "production" | "test") {
+            bail!("APP_ENV: '{env}' is not one of local, production, test");
+        }
+        let mut environment = config::Environment::with_prefix("WORKFLOWS")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("cors.allowed_origins");
+        let overrides: config::Map<String, String> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("WORKFLOWS__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        environment = environment.source(Some(overrides));
+        let built = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false))
+            .add_source(environment)
+            .set_override_option("database.url", var("DATABASE_URL"))?
+            .set_override_option("server.port", var("PORT"))?
+            .build()
+            .context("configuration")?;
+        let settings: Settings = built.try_deserialize().context("configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let base = &self.server.base_path;
+        if !base.starts_with('/') || base.len() < 2 || base.ends_with('/') {
+            bail!("server.base_path: '{base}' must start with '/' and not end with one");
+        }
+        if self.server.body_limit_bytes == 0 {
+            bail!("server.body_limit_bytes: must be above 0");
+        }
+        if !(self.database.url.starts_with("postgres://")
+            || self.database.url.starts_with("postgresql://")
+            || self.database.url.starts_with("sqlite:"))
+        {
+            bail!("database.url: must start with postgres://, postgresql:// or sqlite:");
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections: must be above 0");
+        }
+        if self.database.min_connections > self.database.max_connections {
+            bail!("database.min_connections: must not exceed database.max_connections");
+        }
+        for origin in &self.cors.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+            {
+                bail!("cors.allowed_origins: '{origin}' must be a scheme://host[:port] origin");
+            }
+        }
+        Ok(())
+    }
+
+    /// The store's connection settings.
+    pub fn connect_settings(&self) -> ConnectSettings {
+        let db = &self.database;
+        ConnectSettings {
+            max_connections: db.max_connections,
+            min_connections: db.min_connections,
+            acquire_timeout: Duration::from_millis(db.acquire_timeout_ms),
+            statement_timeout: (db.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(db.statement_timeout_ms)),
+            ..ConnectSettings::new(db.url.clone())
+        }
+    }
+
+    /// The settings as TOML with the database password masked.
+    pub fn masked(&self) -> Settings {
+        let mut shown = self.clone();
+        shown.database.url = mask_password(&shown.database.url);
+        shown
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        Settings::load_from(&dir, "local", &vars)
+    }
+
+    #[test]
+    fn local_overlay_turns_on_bootstrap_and_migrations() {
+        let settings = load(&[]).expect("defaults load");
+        assert!(settings.auth.bootstrap_admin);
+        assert!(settings.database.migrate_on_start);
+        assert_eq!(settings.server.base_path, "/api/workflows");
+    }
+
+    #[test]
+    fn conventional_variables_win() {
+        let settings =
+            load(&[("DATABASE_URL", "postgres://u:pw@h/db"), ("PORT", "9100")]).expect("load");
+        assert_eq!(settings.server.port, 9100);
+        assert_eq!(settings.masked().database.url, "postgres://u:****@h/db");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = load(&[("PORT", "eighty")]).expect_err("refused");
+        assert!(format!("{err:#}").contains("port"), "{err:#}");
+        let err = load(&[("DATABASE_URL", "mysql://x")]).expect_err("refused");
+        assert!(format!("{err:#}").contains("database.url"), "{err:#}");
+    }
+}

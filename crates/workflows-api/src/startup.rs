@@ -1,0 +1,133 @@
+//! Building the app (shared by `serve` and the tests) and running the server.
+
+use crate::auth::TokenCache;
+use crate::error::ApiError;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::telemetry::RequestSpan;
+use crate::{openapi, request_id, routes};
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use std::net::TcpListener;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+use workflows_store::Store;
+
+/// The shared state for a store and settings.
+pub fn state(store: Store, settings: &Settings) -> web::Data<AppState> {
+    web::Data::new(AppState {
+        store,
+        tokens: TokenCache::new(Duration::from_secs(settings.auth.token_cache_seconds)),
+        base_path: settings.server.base_path.clone(),
+        body_limit: settings.server.body_limit_bytes,
+    })
+}
+
+fn cors(settings: &Settings) -> Cors {
+    settings
+        .cors
+        .allowed_origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+            "x-request-id",
+            "x-csrftoken",
+        ])
+        .expose_headers(["etag", "location", "x-request-id"])
+        .supports_credentials()
+        .max_age(3600)
+}
+
+/// The whole application: routes, error shapes, request ids, logging and CORS.
+pub fn build_app(
+    state: web::Data<AppState>,
+    settings: Settings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let base = settings.server.base_path.clone();
+    let docs = format!("{base}/docs");
+    let docs_index = format!("{docs}/");
+    App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
+        )
+        .route("/healthz", web::get().to(routes::healthz))
+        .route("/readyz", web::get().to(routes::readyz))
+        .service(
+            SwaggerUi::new(format!("{docs}/{{_:.*}}"))
+                .url(format!("{base}/openapi.json"), openapi::document(&base)),
+        )
+        .route(
+            &docs,
+            web::get().to(move || {
+                let to = docs_index.clone();
+                async move {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", to))
+                        .finish()
+                }
+            }),
+        )
+        .service(web::scope(&base).configure(routes::configure))
+        .default_service(web::to(routes::not_found))
+        .wrap(Condition::new(
+            !settings.cors.allowed_origins.is_empty(),
+            cors(&settings),
+        ))
+        .wrap(TracingLogger::<RequestSpan>::new())
+        .wrap(from_fn(request_id::middleware))
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `server.host:server.port` (port 0 picks a free one) and builds the server.
+    pub fn build(settings: &Settings, store: Store) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let state = state(store, settings);
+        let app_settings = settings.clone();
+        let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
+            .shutdown_timeout(settings.server.shutdown_grace_seconds)
+            .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish within the grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

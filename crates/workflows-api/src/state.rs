@@ -1,0 +1,19 @@
+//! What every handler shares.
+
+use crate::auth::TokenCache;
+use workflows_store::Store;
+
+pub struct AppState {
+    pub store: Store,
+    pub tokens: TokenCache,
+    /// Where the API is mounted, e.g. `/api/workflows`.
+    pub base_path: String,
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// The path of a resource below the base path, with the trailing slash DRF clients expect.
+    pub fn path(&self, tail: &str) -> String {
+        format!("{}/{tail}/", self.base_path)
+    }
+}
