@@ -91,7 +91,7 @@ pub async fn postgres_admin() -> Option<(String, DatabaseConnection)> {
 pub async fn run_on<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = ()>,
 {
     match backend {
         Backend::Sqlite => {
@@ -101,7 +101,7 @@ where
                 dir.path().join("test.sqlite3").display()
             );
             let store = fresh_store(&url).await;
-            let outcome = tokio::spawn(test(TestDb {
+            let outcome = catching(test(TestDb {
                 store: store.clone(),
                 backend,
                 url,
@@ -122,7 +122,7 @@ where
                 .expect("CREATE DATABASE");
             let url = with_database(&admin_url, &name);
             let store = fresh_store(&url).await;
-            let outcome = tokio::spawn(test(TestDb {
+            let outcome = catching(test(TestDb {
                 store: store.clone(),
                 backend,
                 url,
@@ -149,12 +149,15 @@ async fn fresh_store(url: &str) -> Store {
     store
 }
 
-fn finish(outcome: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("test task failed: {e}"),
-        }
+/// Runs the test body, keeping a panic for after the clean-up.
+async fn catching(test: impl Future<Output = ()>) -> std::thread::Result<()> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(test).catch_unwind().await
+}
+
+fn finish(outcome: std::thread::Result<()>) {
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
 }
 

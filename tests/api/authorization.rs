@@ -1,0 +1,272 @@
+//! Every route × every kind of caller: who gets in, and that refused calls change nothing.
+
+use crate::client::{API, Cast, app, call, cast, rows};
+use crate::workflows::front_end_body;
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+use workflows_domain::{ExecutionRequest, NewWorkflow, RunId, WorkflowId};
+use workflows_store::Execution;
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(
+    every_route_admits_exactly_the_right_callers,
+    token_scheme_and_malformed_headers
+);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Nobody,
+    BadToken,
+    Revoked,
+    Expired,
+    Inactive,
+    Owner,
+    Other,
+    Staff,
+}
+
+const EVERYONE: [Who; 8] = [
+    Who::Nobody,
+    Who::BadToken,
+    Who::Revoked,
+    Who::Expired,
+    Who::Inactive,
+    Who::Owner,
+    Who::Other,
+    Who::Staff,
+];
+
+fn token(c: &Cast, who: Who) -> Option<String> {
+    match who {
+        Who::Nobody => None,
+        Who::BadToken => Some("wfk_0000".to_owned()),
+        Who::Revoked => Some(c.revoked.clone()),
+        Who::Expired => Some(c.expired.clone()),
+        Who::Inactive => Some(c.inactive.clone()),
+        Who::Owner => Some(c.alice.token.clone()),
+        Who::Other => Some(c.bob.token.clone()),
+        Who::Staff => Some(c.root.token.clone()),
+    }
+}
+
+struct Route {
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    success: StatusCode,
+    /// A list route: another user gets 200, without the owner's rows.
+    list: bool,
+}
+
+fn routes() -> Vec<Route> {
+    let r = |method, path, body: Option<Value>, success, list| Route {
+        method,
+        path,
+        body,
+        success,
+        list,
+    };
+    vec![
+        r(Method::GET, "/workflows/", None, StatusCode::OK, true),
+        r(
+            Method::POST,
+            "/workflows/",
+            Some(front_end_body()),
+            StatusCode::CREATED,
+            true,
+        ),
+        r(Method::GET, "/workflows/{w}/", None, StatusCode::OK, false),
+        r(
+            Method::PUT,
+            "/workflows/{w}/",
+            Some(json!({"project_id": 1, "project_name": "p", "name": "put"})),
+            StatusCode::OK,
+            false,
+        ),
+        r(
+            Method::PATCH,
+            "/workflows/{w}/",
+            Some(json!({"name": "patched"})),
+            StatusCode::OK,
+            false,
+        ),
+        r(
+            Method::DELETE,
+            "/workflows/{w}/",
+            None,
+            StatusCode::NO_CONTENT,
+            false,
+        ),
+        r(
+            Method::POST,
+            "/workflows/{w}/execute/",
+            None,
+            StatusCode::CREATED,
+            false,
+        ),
+        r(
+            Method::GET,
+            "/workflows/{w}/runs/",
+            None,
+            StatusCode::OK,
+            false,
+        ),
+        r(Method::GET, "/runs/", None, StatusCode::OK, true),
+        r(Method::GET, "/runs/{r}/", None, StatusCode::OK, false),
+        r(
+            Method::PATCH,
+            "/runs/{r}/",
+            Some(json!({"status": "running"})),
+            StatusCode::OK,
+            false,
+        ),
+        r(
+            Method::POST,
+            "/runs/{r}/cancel/",
+            None,
+            StatusCode::OK,
+            false,
+        ),
+    ]
+}
+
+/// Everything a refused call must leave as it was.
+async fn snapshot(
+    db: &TestDb,
+    c: &Cast,
+    w: WorkflowId,
+    r: RunId,
+) -> (String, String, i64, i64, i64) {
+    let workflow = db
+        .store
+        .get_workflow(&c.root.actor(), w)
+        .await
+        .map(|w| format!("{w:?}"))
+        .unwrap_or_default();
+    let run = db
+        .store
+        .get_run(&c.root.actor(), r)
+        .await
+        .map(|r| format!("{r:?}"))
+        .unwrap_or_default();
+    (
+        workflow,
+        run,
+        rows(db, "workflows_workflow").await,
+        rows(db, "workflows_workflowrun").await,
+        rows(db, "workflows_idempotencykey").await,
+    )
+}
+
+async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
+    let c = cast(&db).await;
+    let app = app(&db).await;
+    for route in routes() {
+        for who in EVERYONE {
+            let new = NewWorkflow::from_json(&front_end_body()).expect("valid");
+            let w = db
+                .store
+                .create_workflow(&c.alice.actor(), new)
+                .await
+                .expect("create")
+                .id;
+            let Execution::Created(receipt) = db
+                .store
+                .execute_workflow(&c.alice.actor(), w, ExecutionRequest::default(), None)
+                .await
+                .expect("execute")
+            else {
+                panic!("fresh run");
+            };
+            let r = receipt.run_id;
+            let path = format!(
+                "{API}{}",
+                route
+                    .path
+                    .replace("{w}", &w.to_string())
+                    .replace("{r}", &r.to_string())
+            );
+            let before = snapshot(&db, &c, w, r).await;
+            let reply = call(
+                &app,
+                route.method.clone(),
+                &path,
+                token(&c, who).as_deref(),
+                route.body.clone(),
+            )
+            .await;
+            let label = format!("{} {} as {who:?}: {}", route.method, route.path, reply.body);
+            let refused = match who {
+                Who::Nobody => {
+                    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}");
+                    assert_eq!(
+                        reply.body["detail"],
+                        json!("Authentication credentials were not provided."),
+                        "{label}"
+                    );
+                    assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{label}");
+                    true
+                }
+                Who::BadToken | Who::Revoked | Who::Expired | Who::Inactive => {
+                    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}");
+                    assert_eq!(reply.body["detail"], json!("Invalid token."), "{label}");
+                    assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{label}");
+                    true
+                }
+                Who::Other if route.list => {
+                    assert_eq!(reply.status, route.success, "{label}");
+                    if route.method == Method::GET {
+                        assert_eq!(reply.body["count"], json!(0), "{label}");
+                    }
+                    false
+                }
+                Who::Other => {
+                    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{label}");
+                    assert_eq!(reply.body["detail"], json!("Not found."), "{label}");
+                    true
+                }
+                Who::Owner | Who::Staff => {
+                    assert_eq!(reply.status, route.success, "{label}");
+                    if route.list && route.method == Method::GET {
+                        assert!(
+                            reply.body["count"].as_i64().is_some_and(|n| n >= 1),
+                            "{label}"
+                        );
+                    }
+                    false
+                }
+            };
+            if refused {
+                assert_eq!(
+                    snapshot(&db, &c, w, r).await,
+                    before,
+                    "{label} changed something"
+                );
+            }
+        }
+    }
+}
+
+async fn token_scheme_and_malformed_headers(db: TestDb) {
+    let c = cast(&db).await;
+    let app = app(&db).await;
+    let with = |value: String| {
+        TestRequest::get()
+            .uri(&format!("{API}/workflows/"))
+            .insert_header(("Authorization", value))
+    };
+    let drf = crate::client::send(&app, with(format!("Token {}", c.alice.token))).await;
+    assert_eq!(drf.status, StatusCode::OK);
+    let lower = crate::client::send(&app, with(format!("bearer {}", c.alice.token))).await;
+    assert_eq!(lower.status, StatusCode::OK);
+    let basic = crate::client::send(&app, with("Basic YWxpY2U6eA==".to_owned())).await;
+    assert_eq!(
+        basic.body["detail"],
+        json!("Authentication credentials were not provided.")
+    );
+    for malformed in ["Bearer", "Bearer a b", "Token "] {
+        let reply = crate::client::send(&app, with(malformed.to_owned())).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{malformed}");
+    }
+}

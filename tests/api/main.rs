@@ -1,0 +1,8 @@
+//! The HTTP contract, through the real actix app, on SQLite and PostgreSQL.
+
+mod authorization;
+mod client;
+mod conventions;
+mod lists;
+mod runs;
+mod workflows;

@@ -1,0 +1,204 @@
+use crate::client::{API, app, call, cast, rows};
+use crate::workflows::front_end_body;
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(
+    run_status_moves_through_http,
+    runs_list_filters_by_workflow_and_status
+);
+
+async fn run_status_moves_through_http(db: TestDb) {
+    let c = cast(&db).await;
+    let app = app(&db).await;
+    let w = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/"),
+        Some(&c.alice.token),
+        Some(front_end_body()),
+    )
+    .await
+    .body["id"]
+        .clone();
+    let run = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/{w}/execute/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await
+    .body["run_id"]
+        .clone();
+    let url = format!("{API}/runs/{run}/");
+    let patch = |body: Value| call(&app, Method::PATCH, &url, Some(&c.alice.token), Some(body));
+    let running = patch(json!({"status": "running"})).await;
+    assert_eq!(
+        (running.status, running.body["status"].clone()),
+        (StatusCode::OK, json!("running"))
+    );
+    for (body, field) in [
+        (json!({"status": "Done"}), "status"),
+        (json!({"status": 3}), "status"),
+        (json!({"result_data": null}), "result_data"),
+        (json!({"result_data": [1]}), "result_data"),
+        (json!({"completed_at": "soon"}), "completed_at"),
+        (json!({"error_message": "a\u{0}"}), "error_message"),
+    ] {
+        let reply = patch(body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(reply.body[field].is_array(), "{body}: {}", reply.body);
+    }
+    let done = patch(json!({"status": "success", "result_data": {"rows": 42}})).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body["completed_at"].is_string());
+    assert!(
+        done.body["duration_seconds"]
+            .as_f64()
+            .is_some_and(|d| d >= 0.0)
+    );
+    assert_eq!(done.body["result_data"], json!({"rows": 42}));
+    let refused = patch(json!({"status": "running"})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(
+        refused.detail(),
+        "cannot move a run from 'success' to 'running'"
+    );
+    assert_eq!(refused.body["allowed"], json!(["success"]));
+    let cancel = call(
+        &app,
+        Method::POST,
+        &format!("{API}/runs/{run}/cancel/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(cancel.status, StatusCode::CONFLICT);
+    let stored = call(&app, Method::GET, &url, Some(&c.alice.token), None).await;
+    assert_eq!(stored.body, done.body, "refusals changed nothing");
+    let second = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/{w}/execute/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await
+    .body["run_id"]
+        .clone();
+    let cancelled = call(
+        &app,
+        Method::POST,
+        &format!("{API}/runs/{second}/cancel/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (cancelled.status, cancelled.body["status"].clone()),
+        (StatusCode::OK, json!("cancelled"))
+    );
+    let again = call(
+        &app,
+        Method::POST,
+        &format!("{API}/runs/{second}/cancel/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(rows(&db, "workflows_workflowrun").await, 2);
+}
+
+async fn runs_list_filters_by_workflow_and_status(db: TestDb) {
+    let c = cast(&db).await;
+    let app = app(&db).await;
+    let a = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/"),
+        Some(&c.alice.token),
+        Some(front_end_body()),
+    )
+    .await
+    .body["id"]
+        .clone();
+    let b = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/"),
+        Some(&c.alice.token),
+        Some(front_end_body()),
+    )
+    .await
+    .body["id"]
+        .clone();
+    let mut runs = Vec::new();
+    for w in [&a, &a, &b] {
+        runs.push(
+            call(
+                &app,
+                Method::POST,
+                &format!("{API}/workflows/{w}/execute/"),
+                Some(&c.alice.token),
+                None,
+            )
+            .await
+            .body["run_id"]
+                .clone(),
+        );
+    }
+    call(
+        &app,
+        Method::PATCH,
+        &format!("{API}/runs/{}/", runs[0]),
+        Some(&c.alice.token),
+        Some(json!({"status": "failed"})),
+    )
+    .await;
+    let ids = |query: String| {
+        let app = &app;
+        let token = c.alice.token.clone();
+        async move {
+            let reply = call(
+                app,
+                Method::GET,
+                &format!("{API}/runs/?{query}"),
+                Some(&token),
+                None,
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}");
+            reply.body["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| r["id"].clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        ids(format!("workflow_id={a}&ordering=id")).await,
+        vec![runs[0].clone(), runs[1].clone()]
+    );
+    assert_eq!(ids("status=failed".into()).await, vec![runs[0].clone()]);
+    assert_eq!(
+        ids("status=pending,failed&ordering=id".into()).await,
+        runs.clone()
+    );
+    assert_eq!(
+        ids("ordering=-id".into()).await,
+        vec![runs[2].clone(), runs[1].clone(), runs[0].clone()]
+    );
+    let of_b = call(
+        &app,
+        Method::GET,
+        &format!("{API}/workflows/{b}/runs/"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(of_b.body["count"], json!(1));
+}
