@@ -7,6 +7,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
+/// A string with at least one character (molecule and atom ids).
+#[derive(ToSchema)]
+#[schema(min_length = 1)]
+pub struct NonEmptyString(String);
+
 /// A stored workflow.
 #[derive(ToSchema)]
 pub struct Workflow {
@@ -42,20 +47,60 @@ pub struct Workflow {
 pub struct WorkflowWrite {
     #[schema(minimum = -2147483648, maximum = 2147483647, format = Int32)]
     project_id: i32,
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     project_name: String,
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     name: String,
     /// `[-a-zA-Z0-9_]+`; absent or empty: derived from `name`.
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, pattern = "^[-a-zA-Z0-9_]*$")]
     slug: Option<String>,
     description: Option<String>,
     #[schema(max_length = 255)]
     app_name: Option<String>,
-    molecules_used: Option<Vec<String>>,
-    atoms_in_molecules: Option<BTreeMap<String, Vec<String>>>,
-    #[schema(value_type = Object)]
+    #[schema(nullable = false, required = false)]
+    molecules_used: Option<Vec<NonEmptyString>>,
+    #[schema(nullable = false, required = false)]
+    atoms_in_molecules: Option<BTreeMap<String, Vec<NonEmptyString>>>,
+    #[schema(value_type = Object, nullable = false, required = false)]
     dag_spec: Option<Value>,
+    #[schema(nullable = false, required = false)]
+    is_active: Option<bool>,
+}
+
+/// PATCH: any subset of the writable fields.
+#[derive(ToSchema)]
+pub struct WorkflowPatch {
+    #[schema(minimum = -2147483648, maximum = 2147483647, format = Int32, nullable = false, required = false)]
+    project_id: Option<i32>,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S",
+        nullable = false,
+        required = false
+    )]
+    project_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S",
+        nullable = false,
+        required = false
+    )]
+    name: Option<String>,
+    /// `[-a-zA-Z0-9_]+`; empty or null: derived again from `name`.
+    #[schema(max_length = 255, pattern = "^[-a-zA-Z0-9_]*$")]
+    slug: Option<String>,
+    description: Option<String>,
+    #[schema(max_length = 255)]
+    app_name: Option<String>,
+    #[schema(nullable = false, required = false)]
+    molecules_used: Option<Vec<NonEmptyString>>,
+    #[schema(nullable = false, required = false)]
+    atoms_in_molecules: Option<BTreeMap<String, Vec<NonEmptyString>>>,
+    #[schema(value_type = Object, nullable = false, required = false)]
+    dag_spec: Option<Value>,
+    #[schema(nullable = false, required = false)]
     is_active: Option<bool>,
 }
 
@@ -94,10 +139,14 @@ pub enum RunStatus {
 /// The writable fields of a run.
 #[derive(ToSchema)]
 pub struct RunWrite {
+    #[schema(nullable = false, required = false)]
     status: Option<RunStatus>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, nullable = false, required = false)]
     result_data: Option<Value>,
     error_message: Option<String>,
+    /// RFC 3339, e.g. `2026-11-26T10:00:00Z`.
+    #[schema(value_type = Option<String>, format = DateTime,
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
     completed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

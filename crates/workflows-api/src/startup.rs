@@ -70,11 +70,13 @@ pub fn build_app(
             web::QueryConfig::default()
                 .error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
         )
-        .route("/healthz", web::get().to(routes::healthz))
-        .route("/readyz", web::get().to(routes::readyz))
+        .service(routes::resource("/healthz", &["GET"]).route(web::get().to(routes::healthz)))
+        .service(routes::resource("/readyz", &["GET"]).route(web::get().to(routes::readyz)))
         .service(
-            SwaggerUi::new(format!("{docs}/{{_:.*}}"))
-                .url(format!("{base}/openapi.json"), openapi::document(&base)),
+            SwaggerUi::new(format!("{docs}/{{_:.*}}")).external_url_unchecked(
+                format!("{base}/openapi.json"),
+                openapi::document_json(&base),
+            ),
         )
         .route(
             &docs,

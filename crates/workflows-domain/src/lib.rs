@@ -54,7 +54,8 @@ pub use query::{
     RunFilter, RunSortKey, SortKey, WorkflowFilter, WorkflowSortKey,
 };
 pub use run::{
-    AlreadyFinished, ExecutionReceipt, ExecutionRequest, RunChanges, WorkflowExecution, WorkflowRun,
+    AlreadyFinished, ExecutionReceipt, ExecutionRequest, RunChangeError, RunChanges,
+    WorkflowExecution, WorkflowRun,
 };
 pub use slug::{FALLBACK_SLUG, MAX_SLUG_CHARS, Slug, SlugError};
 pub use status::{InvalidMove, RunStatus, UnknownStatus};

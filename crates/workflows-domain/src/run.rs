@@ -33,6 +33,17 @@ pub struct WorkflowRun {
 /// The name the original Django app used for runs, kept for code written against it.
 pub type WorkflowExecution = WorkflowRun;
 
+/// Why a run change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunChangeError {
+    /// The status move is not allowed.
+    #[error(transparent)]
+    InvalidMove(#[from] InvalidMove),
+    /// The changed run would not make sense (e.g. completed before it started).
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+}
+
 /// A cancel of a run that has already finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("run is already '{0}' and cannot be cancelled")]
@@ -46,13 +57,13 @@ impl WorkflowRun {
         Some(micros as f64 / 1_000_000.0)
     }
 
-    /// The run after `changes`, or the refused status move. Entering a terminal status sets
-    /// `completed_at` to `now` unless the changes give one.
+    /// The run after `changes`, or why not. Entering a terminal status sets `completed_at` to
+    /// `now` unless the changes give one; a run cannot complete before it started.
     pub fn apply(
         &self,
         changes: &RunChanges,
         now: DateTime<Utc>,
-    ) -> Result<WorkflowRun, InvalidMove> {
+    ) -> Result<WorkflowRun, RunChangeError> {
         let mut next = self.clone();
         if let Some(to) = changes.status {
             self.status.check_move(to)?;
@@ -69,6 +80,16 @@ impl WorkflowRun {
         }
         if let Some(error_message) = &changes.error_message {
             next.error_message = error_message.clone();
+        }
+        if next.completed_at.is_some_and(|done| done < next.started_at) {
+            return Err(ValidationErrors::single(
+                "completed_at",
+                format!(
+                    "A run cannot complete before it started ({}).",
+                    next.started_at.to_rfc3339()
+                ),
+            )
+            .into());
         }
         Ok(next)
     }
@@ -274,6 +295,20 @@ mod tests {
         .expect("valid");
         let done = pending_run().apply(&changes, at(9)).expect("allowed");
         assert_eq!(done.completed_at, Some(at(1)));
+    }
+
+    #[test]
+    fn a_run_cannot_complete_before_it_started() {
+        let changes = RunChanges::from_json(
+            &json!({"status": "success", "completed_at": "2026-11-26T09:59:59Z"}),
+        )
+        .expect("valid");
+        match pending_run().apply(&changes, at(5)) {
+            Err(RunChangeError::Invalid(errors)) => {
+                assert_eq!(errors.field("completed_at").len(), 1)
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 
     #[test]

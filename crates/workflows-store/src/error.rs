@@ -54,6 +54,15 @@ impl From<DbErr> for StoreError {
     }
 }
 
+impl From<workflows_domain::RunChangeError> for StoreError {
+    fn from(err: workflows_domain::RunChangeError) -> Self {
+        match err {
+            workflows_domain::RunChangeError::InvalidMove(m) => StoreError::InvalidMove(m),
+            workflows_domain::RunChangeError::Invalid(v) => StoreError::Invalid(v),
+        }
+    }
+}
+
 /// Results of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -30,11 +30,13 @@ fn filters(query: &QueryParams) -> ApiResult<RunFilter> {
 /// Runs of the workflows the caller may see.
 #[utoipa::path(get, path = "/api/workflows/runs/", tag = "runs",
     params(
-        ("workflow_id" = Option<i64>, Query, description = "Runs of this workflow"),
-        ("status" = Option<String>, Query, description = "One status, or several comma-separated"),
-        ("ordering" = Option<String>, Query, description = "started_at, completed_at or id, optionally prefixed with '-'; default -started_at"),
-        ("page" = Option<u64>, Query, minimum = 1),
-        ("page_size" = Option<u64>, Query, minimum = 1, maximum = 100),
+        ("workflow_id" = Option<i64>, Query, nullable = false, description = "Runs of this workflow"),
+        ("status" = Option<String>, Query, nullable = false, description = "One status, or several comma-separated",
+            pattern = "^((pending|running|completed|success|failed|failure|cancelled)(,(pending|running|completed|success|failed|failure|cancelled))*)?$"),
+        ("ordering" = Option<String>, Query, nullable = false, description = "started_at, completed_at or id, optionally prefixed with '-'; default -started_at",
+            pattern = "^(-?(started_at|completed_at|id))?$"),
+        ("page" = Option<u64>, Query, nullable = false, minimum = 1),
+        ("page_size" = Option<u64>, Query, nullable = false, minimum = 1, maximum = 100),
     ),
     responses(
         (status = 200, body = schema::RunPage), (status = 400, body = schema::BadRequest),
@@ -76,7 +78,7 @@ pub async fn retrieve(
 /// Change a run's status, results or error, under the status-move rule.
 #[utoipa::path(patch, path = "/api/workflows/runs/{id}/", tag = "runs",
     params(("id" = i64, Path)),
-    request_body(content = schema::RunWrite, content_type = "application/json"),
+    request_body(content = Option<schema::RunWrite>, content_type = "application/json"),
     responses(
         (status = 200, body = schema::WorkflowRun), (status = 400, body = schema::BadRequest),
         (status = 401, body = schema::ErrorDetail), (status = 404, body = schema::ErrorDetail),

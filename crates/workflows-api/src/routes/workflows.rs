@@ -77,17 +77,18 @@ fn filters(query: &QueryParams) -> ApiResult<WorkflowFilter> {
 /// List the caller's workflows (staff: everyone's).
 #[utoipa::path(get, path = "/api/workflows/workflows/", tag = "workflows",
     params(
-        ("project_id" = Option<i32>, Query, description = "Exact project"),
-        ("app_name" = Option<String>, Query, description = "Exact app name"),
-        ("slug" = Option<String>, Query, description = "Exact slug"),
-        ("is_active" = Option<bool>, Query, description = "Active or not"),
-        ("user_id" = Option<i64>, Query, description = "Owner (staff only; ignored for others)"),
-        ("molecule" = Option<String>, Query, description = "Workflows whose molecules_used holds it"),
-        ("atom" = Option<String>, Query, description = "Workflows where any molecule's atoms hold it"),
-        ("search" = Option<String>, Query, description = "Case-insensitive substring of name, slug, description or project_name"),
-        ("ordering" = Option<String>, Query, description = "created_at, updated_at, name, execution_count, last_executed_at or id, optionally prefixed with '-'; default -created_at"),
-        ("page" = Option<u64>, Query, description = "From 1", minimum = 1),
-        ("page_size" = Option<u64>, Query, description = "1 to 100, default 20", minimum = 1, maximum = 100),
+        ("project_id" = Option<i32>, Query, nullable = false, description = "Exact project"),
+        ("app_name" = Option<String>, Query, nullable = false, description = "Exact app name"),
+        ("slug" = Option<String>, Query, nullable = false, description = "Exact slug"),
+        ("is_active" = Option<bool>, Query, nullable = false, description = "Active or not"),
+        ("user_id" = Option<i64>, Query, nullable = false, description = "Owner (staff only; ignored for others)"),
+        ("molecule" = Option<String>, Query, nullable = false, description = "Workflows whose molecules_used holds it"),
+        ("atom" = Option<String>, Query, nullable = false, description = "Workflows where any molecule's atoms hold it"),
+        ("search" = Option<String>, Query, nullable = false, description = "Case-insensitive substring of name, slug, description or project_name"),
+        ("ordering" = Option<String>, Query, nullable = false, description = "created_at, updated_at, name, execution_count, last_executed_at or id, optionally prefixed with '-'; default -created_at",
+            pattern = "^(-?(created_at|updated_at|name|execution_count|last_executed_at|id))?$"),
+        ("page" = Option<u64>, Query, nullable = false, description = "From 1", minimum = 1),
+        ("page_size" = Option<u64>, Query, nullable = false, description = "1 to 100, default 20", minimum = 1, maximum = 100),
     ),
     responses(
         (status = 200, body = schema::WorkflowPage),
@@ -169,7 +170,7 @@ async fn update(
 
 /// Replace every writable field; fields left out return to their defaults.
 #[utoipa::path(put, path = "/api/workflows/workflows/{id}/", tag = "workflows",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "\"<version>\": refuse with 412 unless current")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, nullable = false, description = "\"<version>\": refuse with 412 unless current", pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#)),
     request_body(content = schema::WorkflowWrite, content_type = "application/json"),
     responses(
         (status = 200, body = schema::Workflow, headers(("ETag" = String))),
@@ -191,8 +192,8 @@ pub async fn replace(
 
 /// Change only the fields given.
 #[utoipa::path(patch, path = "/api/workflows/workflows/{id}/", tag = "workflows",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "\"<version>\": refuse with 412 unless current")),
-    request_body(content = schema::WorkflowWrite, content_type = "application/json", description = "Any subset of the writable fields"),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, nullable = false, description = "\"<version>\": refuse with 412 unless current", pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#)),
+    request_body(content = Option<schema::WorkflowPatch>, content_type = "application/json", description = "Any subset of the writable fields"),
     responses(
         (status = 200, body = schema::Workflow, headers(("ETag" = String))),
         (status = 400, body = schema::BadRequest), (status = 401, body = schema::ErrorDetail),
@@ -213,7 +214,7 @@ pub async fn patch(
 
 /// Delete a workflow and its runs.
 #[utoipa::path(delete, path = "/api/workflows/workflows/{id}/", tag = "workflows",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "\"<version>\": refuse with 412 unless current")),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, nullable = false, description = "\"<version>\": refuse with 412 unless current", pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#)),
     responses(
         (status = 204, description = "Deleted"), (status = 400, body = schema::BadRequest),
         (status = 401, body = schema::ErrorDetail), (status = 404, body = schema::ErrorDetail),
@@ -235,8 +236,8 @@ pub async fn delete(
 
 /// Create a pending run, counting the execution in the same transaction.
 #[utoipa::path(post, path = "/api/workflows/workflows/{id}/execute/", tag = "workflows",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "A repeat of the same key for the same workflow answers the first call's answer (200) and creates nothing")),
-    request_body(content = schema::ExecuteRequest, content_type = "application/json", description = "Optional"),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "A repeat of the same key for the same workflow answers the first call's answer (200) and creates nothing", pattern = "^[!-~]{1,255}$")),
+    request_body(content = Option<schema::ExecuteRequest>, content_type = "application/json", description = "Optional"),
     responses(
         (status = 201, body = schema::ExecutionReceipt, headers(("Location" = String))),
         (status = 200, description = "A repeated Idempotency-Key: the first answer", body = schema::ExecutionReceipt),
@@ -273,9 +274,10 @@ pub async fn execute(
 #[utoipa::path(get, path = "/api/workflows/workflows/{id}/runs/", tag = "workflows",
     params(
         ("id" = i64, Path),
-        ("ordering" = Option<String>, Query, description = "started_at, completed_at or id, optionally prefixed with '-'; default -started_at"),
-        ("page" = Option<u64>, Query, minimum = 1),
-        ("page_size" = Option<u64>, Query, minimum = 1, maximum = 100),
+        ("ordering" = Option<String>, Query, nullable = false, description = "started_at, completed_at or id, optionally prefixed with '-'; default -started_at",
+            pattern = "^(-?(started_at|completed_at|id))?$"),
+        ("page" = Option<u64>, Query, nullable = false, minimum = 1),
+        ("page_size" = Option<u64>, Query, nullable = false, minimum = 1, maximum = 100),
     ),
     responses(
         (status = 200, body = schema::RunPage), (status = 400, body = schema::BadRequest),
