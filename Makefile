@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test migrate lint fmt doc clean
+.PHONY: run build test test-schemathesis migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -27,6 +27,11 @@ test:
 		echo ""; \
 	fi
 	$(CARGO) test --workspace
+
+# Schema-driven fuzzing (schemathesis from PyPI, in .venv/) of the running service, on both backends.
+test-schemathesis: build
+	tests/schemathesis/run.sh sqlite
+	tests/schemathesis/run.sh postgres
 
 migrate: build
 	$(BIN) migrate up

@@ -115,7 +115,7 @@ async fn pagination_edges(db: TestDb) {
         json!({"count": 0, "next": null, "previous": null, "results": []})
     );
     create_many(&app, &c.alice.token, 3).await;
-    for page in ["3", "0", "-1", "abc", "99999999999999999999999"] {
+    for page in ["3", "0", "-1", "abc", "", "99999999999999999999999"] {
         let reply = call(
             &app,
             Method::GET,
@@ -164,6 +164,9 @@ async fn bad_filter_and_ordering_values_name_the_parameter(db: TestDb) {
         ("ordering=password", "ordering"),
         ("ordering=-", "ordering"),
         ("search=a%00b", "search"),
+        ("project_id=", "project_id"),
+        ("is_active=", "is_active"),
+        ("page_size=", "page_size"),
     ] {
         let reply = call(
             &app,
@@ -196,7 +199,7 @@ async fn bad_filter_and_ordering_values_name_the_parameter(db: TestDb) {
     let unknown = call(
         &app,
         Method::GET,
-        &format!("{API}/workflows/?whatever=1&project_id="),
+        &format!("{API}/workflows/?whatever=1&app_name=&search=&ordering="),
         Some(&c.alice.token),
         None,
     )
@@ -204,7 +207,20 @@ async fn bad_filter_and_ordering_values_name_the_parameter(db: TestDb) {
     assert_eq!(
         unknown.status,
         StatusCode::OK,
-        "unknown and empty parameters are ignored"
+        "unknown parameters and empty text filters are ignored"
+    );
+    let integral = call(
+        &app,
+        Method::GET,
+        &format!("{API}/workflows/?project_id=123.0&page_size=5.00"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        integral.status,
+        StatusCode::OK,
+        "integers may be written as DRF reads them"
     );
 }
 

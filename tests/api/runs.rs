@@ -51,6 +51,16 @@ async fn run_status_moves_through_http(db: TestDb) {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert!(reply.body[field].is_array(), "{body}: {}", reply.body);
     }
+    let before_start =
+        patch(json!({"status": "success", "completed_at": "2000-01-01T00:00:00Z"})).await;
+    assert_eq!(before_start.status, StatusCode::CONFLICT);
+    assert!(
+        before_start
+            .detail()
+            .starts_with("completed_at cannot be before the run's started_at"),
+        "{}",
+        before_start.body
+    );
     let done = patch(json!({"status": "success", "result_data": {"rows": 42}})).await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body["completed_at"].is_string());

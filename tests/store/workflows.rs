@@ -9,6 +9,7 @@ use workflows_tests::{TestDb, on_both_backends};
 on_both_backends!(
     created_workflows_read_back_as_sent,
     unknown_dag_keys_round_trip_unchanged,
+    extreme_numbers_round_trip,
     every_filter_narrows_the_list,
     search_treats_like_metacharacters_literally,
     ordering_puts_nulls_last_and_breaks_ties_by_id,
@@ -502,4 +503,24 @@ async fn delete_takes_the_runs_with_it(db: TestDb) {
         db.store.delete_workflow(&p.alice, w.id, None).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn extreme_numbers_round_trip(db: TestDb) {
+    let p = people(&db.store).await;
+    // PostgreSQL prints JSONB numbers in full (309 digits for f64::MAX); they must read back as sent.
+    let numbers = json!({"max": f64::MAX, "min": f64::MIN, "tiny": 5e-324, "third": 1.0 / 3.0,
+        "u64": u64::MAX, "i64": i64::MIN, "zero": 0, "negative_zero": -0.0});
+    let mut b = body("numbers");
+    b["dag_spec"]["metadata"] = numbers.clone();
+    let created = db
+        .store
+        .create_workflow(&p.alice, new_workflow(&b))
+        .await
+        .expect("create");
+    let read = db
+        .store
+        .get_workflow(&p.alice, created.id)
+        .await
+        .expect("get");
+    assert_eq!(read.definition.dag_spec().raw()["metadata"], numbers);
 }

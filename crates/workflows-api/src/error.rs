@@ -77,6 +77,7 @@ impl From<StoreError> for ApiError {
             e @ (StoreError::AlreadyFinished(_)
             | StoreError::WorkflowInactive
             | StoreError::IdempotencyKeyInUse
+            | StoreError::RunConflict(_)
             | StoreError::DuplicateUsername(_)) => ApiError::Conflict(e.to_string()),
             e @ StoreError::Unavailable(_) => ApiError::Unavailable(e),
             e @ StoreError::Db(_) => ApiError::Internal(Box::new(e)),

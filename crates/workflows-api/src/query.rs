@@ -20,15 +20,19 @@ impl QueryParams {
         Ok(Self { pairs })
     }
 
-    /// The last value given for `key`, if not empty (empty filters are ignored, as django-filter
-    /// does).
-    pub fn get(&self, key: &str) -> Option<&str> {
+    /// The last value given for `key`, as sent (possibly empty).
+    fn raw(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
             .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+    }
+
+    /// The last value given for `key`, if not empty: an empty text filter is no filter, as
+    /// django-filter reads it.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.raw(key).filter(|v| !v.is_empty())
     }
 
     /// A text filter.
@@ -36,16 +40,25 @@ impl QueryParams {
         self.get(key).map(str::to_owned)
     }
 
-    /// A value that must parse; otherwise a 400 naming the parameter.
-    pub fn parsed<T: FromStr>(&self, key: &str, message: &str) -> ApiResult<Option<T>> {
-        self.get(key)
-            .map(|v| v.parse::<T>().map_err(|_| ApiError::field(key, message)))
+    /// An integer that must parse (`5` or `5.0`, as DRF reads integers); an empty or malformed
+    /// value is a 400 naming the parameter, as the published schema says it is an integer.
+    pub fn integer<T: FromStr>(&self, key: &str, message: &str) -> ApiResult<Option<T>> {
+        self.raw(key)
+            .map(|v| {
+                let whole = match v.split_once('.') {
+                    Some((int, zeros)) if zeros.bytes().all(|b| b == b'0') => int,
+                    _ => v,
+                };
+                whole
+                    .parse::<T>()
+                    .map_err(|_| ApiError::field(key, message))
+            })
             .transpose()
     }
 
     /// A boolean filter: `true`/`false`, `1`/`0`, `True`/`False`.
     pub fn boolean(&self, key: &str) -> ApiResult<Option<bool>> {
-        self.get(key)
+        self.raw(key)
             .map(|v| match v {
                 "true" | "True" | "1" => Ok(true),
                 "false" | "False" | "0" => Ok(false),
@@ -73,12 +86,12 @@ impl QueryParams {
 
     /// `page` (not a positive integer: 404 "Invalid page.") and `page_size` (1–100, else 400).
     pub fn page_request(&self) -> ApiResult<PageRequest> {
-        let page = match self.get("page") {
+        let page = match self.raw("page") {
             None => 1,
             Some(v) => v.parse::<u64>().map_err(|_| ApiError::InvalidPage)?,
         };
         let page_size = self
-            .parsed::<u64>(
+            .integer::<u64>(
                 "page_size",
                 "Ensure this value is an integer between 1 and 100.",
             )?

@@ -48,6 +48,18 @@ pub(crate) fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
+/// White space as JSON Schema's `\s` (ECMAScript) defines it, so that what the published schema
+/// calls blank is exactly what is refused as blank. (Rust's `trim` also strips U+0085, which `\s`
+/// does not match, and keeps U+FEFF, which it does.)
+pub(crate) fn is_schema_white_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// `s` without leading or trailing [`is_schema_white_space`] characters.
+pub(crate) fn trim_white_space(s: &str) -> &str {
+    s.trim_matches(is_schema_white_space)
+}
+
 /// Whether a string anywhere in the value, keys included, holds U+0000, which PostgreSQL refuses.
 pub(crate) fn contains_nul(value: &Value) -> bool {
     match value {
@@ -100,7 +112,7 @@ impl<'a> BodyReader<'a> {
     pub(crate) fn text(&mut self, name: &str, value: &Value) -> Option<String> {
         match value {
             Value::String(s) => {
-                let trimmed = s.trim();
+                let trimmed = trim_white_space(s);
                 if trimmed.is_empty() {
                     self.fail(name, BLANK)
                 } else {

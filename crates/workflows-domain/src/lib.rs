@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! The pure rules of the workflows service: workflow definitions, runs and their status moves,
 //! DAG specs, slugs, and who may see what. No I/O: the store, the HTTP API and other Rust services
 //! embed this crate and all enforce the same rules.

@@ -39,9 +39,13 @@ pub enum RunChangeError {
     /// The status move is not allowed.
     #[error(transparent)]
     InvalidMove(#[from] InvalidMove),
-    /// The changed run would not make sense (e.g. completed before it started).
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
+    /// `completed_at` would come before the run's `started_at`: the change conflicts with when the
+    /// run started, which the caller may not know.
+    #[error("completed_at cannot be before the run's started_at ({started_at}).")]
+    CompletedBeforeStart {
+        /// When the run started.
+        started_at: DateTime<Utc>,
+    },
 }
 
 /// A cancel of a run that has already finished.
@@ -82,14 +86,9 @@ impl WorkflowRun {
             next.error_message = error_message.clone();
         }
         if next.completed_at.is_some_and(|done| done < next.started_at) {
-            return Err(ValidationErrors::single(
-                "completed_at",
-                format!(
-                    "A run cannot complete before it started ({}).",
-                    next.started_at.to_rfc3339()
-                ),
-            )
-            .into());
+            return Err(RunChangeError::CompletedBeforeStart {
+                started_at: next.started_at,
+            });
         }
         Ok(next)
     }
@@ -304,10 +303,10 @@ mod tests {
         )
         .expect("valid");
         match pending_run().apply(&changes, at(5)) {
-            Err(RunChangeError::Invalid(errors)) => {
-                assert_eq!(errors.field("completed_at").len(), 1)
+            Err(RunChangeError::CompletedBeforeStart { started_at }) => {
+                assert_eq!(started_at, at(0))
             }
-            other => panic!("expected a validation error, got {other:?}"),
+            other => panic!("expected a refusal, got {other:?}"),
         }
     }
 

@@ -97,7 +97,7 @@ impl DefinitionFields {
         fields.description = r.nullable("description", BodyReader::raw_text);
         fields.app_name = r.nullable("app_name", |r, name, v| {
             let text = r.raw_text(name, v)?;
-            Some(text.trim().to_owned())
+            Some(crate::fields::trim_white_space(&text).to_owned())
         });
         fields.molecules_used = r.optional("molecules_used", BodyReader::string_list);
         fields.atoms_in_molecules = r.optional("atoms_in_molecules", BodyReader::string_list_map);
@@ -520,6 +520,20 @@ mod tests {
             errors.field("non_field_errors"),
             ["Invalid data. Expected a dictionary, but got list."]
         );
+    }
+
+    #[test]
+    fn blank_means_what_the_schema_pattern_means() {
+        let nel = NewWorkflow::from_json(
+            &json!({"project_id": 1, "project_name": "p", "name": "\u{85}"}),
+        )
+        .expect("U+0085 is not \\s");
+        assert_eq!(nel.definition().name(), "\u{85}");
+        let errors = NewWorkflow::from_json(
+            &json!({"project_id": 1, "project_name": "p", "name": "\u{feff}\u{3000} "}),
+        )
+        .unwrap_err();
+        assert_eq!(errors.field("name"), ["This field may not be blank."]);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum StoreError {
     /// Another request with the same `Idempotency-Key` is still creating its run.
     #[error("A request with this Idempotency-Key is still being processed.")]
     IdempotencyKeyInUse,
+    /// A run change that conflicts with the stored run (e.g. completing before it started).
+    #[error("{0}")]
+    RunConflict(String),
     /// A user with that username exists already.
     #[error("A user named '{0}' already exists.")]
     DuplicateUsername(String),
@@ -58,7 +61,9 @@ impl From<workflows_domain::RunChangeError> for StoreError {
     fn from(err: workflows_domain::RunChangeError) -> Self {
         match err {
             workflows_domain::RunChangeError::InvalidMove(m) => StoreError::InvalidMove(m),
-            workflows_domain::RunChangeError::Invalid(v) => StoreError::Invalid(v),
+            e @ workflows_domain::RunChangeError::CompletedBeforeStart { .. } => {
+                StoreError::RunConflict(e.to_string())
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ fn filters(query: &QueryParams) -> ApiResult<RunFilter> {
     };
     Ok(RunFilter {
         workflow_id: query
-            .parsed::<i64>("workflow_id", "A valid integer is required.")?
+            .integer::<i64>("workflow_id", "A valid integer is required.")?
             .map(WorkflowId),
         statuses,
     })
@@ -82,7 +82,7 @@ pub async fn retrieve(
     responses(
         (status = 200, body = schema::WorkflowRun), (status = 400, body = schema::BadRequest),
         (status = 401, body = schema::ErrorDetail), (status = 404, body = schema::ErrorDetail),
-        (status = 409, description = "A move the rule refuses", body = schema::StatusConflict),
+        (status = 409, description = "A move the rule refuses, or a completed_at before the run started", body = schema::StatusConflict),
         (status = 413, body = schema::ErrorDetail), (status = 415, body = schema::ErrorDetail),
     ),
     security(("token" = [])))]

@@ -61,12 +61,12 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
 
 fn filters(query: &QueryParams) -> ApiResult<WorkflowFilter> {
     Ok(WorkflowFilter {
-        project_id: query.parsed("project_id", "A valid 32-bit integer is required.")?,
+        project_id: query.integer("project_id", "A valid 32-bit integer is required.")?,
         app_name: query.text("app_name"),
         slug: query.text("slug"),
         is_active: query.boolean("is_active")?,
         user_id: query
-            .parsed::<i64>("user_id", "A valid integer is required.")?
+            .integer::<i64>("user_id", "A valid integer is required.")?
             .map(UserId),
         molecule: query.text("molecule"),
         atom: query.text("atom"),
