@@ -110,7 +110,11 @@ pub async fn app_with(
     Response = ServiceResponse<impl actix_web::body::MessageBody>,
     Error = actix_web::Error,
 > {
-    test::init_service(build_app(state(db.store.clone(), &settings), settings)).await
+    test::init_service(build_app(
+        state(db.store.clone(), &settings).expect("state"),
+        settings,
+    ))
+    .await
 }
 
 pub async fn app(

@@ -380,3 +380,100 @@ async fn cors_allows_only_configured_origins(db: TestDb) {
         Some("https://canvas.example.com")
     );
 }
+
+mod metrics {
+    use super::*;
+
+    on_both_backends!(
+        metrics_count_requests_by_route_and_runs_by_status,
+        metrics_token_guards_the_scrape
+    );
+
+    async fn metrics_count_requests_by_route_and_runs_by_status(db: TestDb) {
+        let c = cast(&db).await;
+        let app = app(&db).await;
+        let w = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/"),
+            Some(&c.alice.token),
+            Some(front_end_body()),
+        )
+        .await
+        .body["id"]
+            .clone();
+        for _ in 0..2 {
+            call(
+                &app,
+                Method::POST,
+                &format!("{API}/workflows/{w}/execute/"),
+                Some(&c.alice.token),
+                None,
+            )
+            .await;
+        }
+        let run = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/{w}/execute/"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await
+        .body["run_id"]
+            .clone();
+        call(
+            &app,
+            Method::POST,
+            &format!("{API}/runs/{run}/cancel/"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        call(
+            &app,
+            Method::GET,
+            &format!("{API}/no/such/{}", "x".repeat(40)),
+            None,
+            None,
+        )
+        .await;
+        let scrape = call(&app, Method::GET, "/metrics", None, None).await;
+        assert_eq!(scrape.status, StatusCode::OK);
+        let text = String::from_utf8_lossy(&scrape.raw).into_owned();
+        for line in [
+            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows/{id}/execute",method="POST",status="201"} 3"#,
+            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows",method="POST",status="201"} 1"#,
+            r#"workflows_http_requests_total{endpoint="UNMATCHED",method="GET",status="404"} 1"#,
+            r#"workflows_runs{status="pending"} 2"#,
+            r#"workflows_runs{status="cancelled"} 1"#,
+            r#"workflows_database_up 1"#,
+            r#"workflows_db_pool_max_connections 10"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains("workflows_http_requests_duration_seconds_bucket{endpoint=\"/api/workflows/workflows/{id}/execute\""));
+        assert!(text.contains("workflows_db_pool_connections{state=\"in_use\"}"));
+        assert!(!text.contains("xxxxxxxx"), "unmatched paths are masked");
+    }
+
+    async fn metrics_token_guards_the_scrape(db: TestDb) {
+        let app = app_with(
+            &db,
+            settings(&[("WORKFLOWS__METRICS__TOKEN", "scrape-secret")]),
+        )
+        .await;
+        assert_eq!(
+            call(&app, Method::GET, "/metrics", None, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            call(&app, Method::GET, "/metrics", Some("wrong"), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let ok = call(&app, Method::GET, "/metrics", Some("scrape-secret"), None).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+}

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use std::time::Duration;
 use workflows_domain::Actor;
@@ -83,12 +83,15 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
             let token = token?.ok_or(ApiError::NotAuthenticated)?;
             let who = state.tokens.authenticate(&state.store, &token).await?;
             tracing::Span::current().record("user_id", who.user.id.0);
+            // For the access log line.
+            req.extensions_mut().insert(who.user.id);
             Ok(Caller {
                 actor: who.user.actor(),
             })

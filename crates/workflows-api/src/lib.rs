@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod request_id;

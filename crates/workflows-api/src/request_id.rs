@@ -1,4 +1,5 @@
-//! `X-Request-Id`: a client's sane id is echoed, otherwise the service makes one.
+//! `X-Request-Id` (a client's sane id is echoed, otherwise the service makes one) and the access
+//! log: one line per request with its id, method, route template, status, latency and user.
 
 use crate::telemetry::RequestId;
 use actix_web::HttpMessage;
@@ -6,6 +7,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use std::time::Instant;
+use workflows_domain::UserId;
 
 const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,10 +32,27 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let started = Instant::now();
+    let method = req.method().clone();
     let mut response = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
+    let request = response.request();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "UNMATCHED".to_owned());
+    let user_id = request.extensions().get::<UserId>().map(|u| u.0);
+    tracing::info!(
+        target: "workflows_api::access",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        user_id,
+        "request"
+    );
     Ok(response)
 }
 

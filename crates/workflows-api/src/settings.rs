@@ -18,6 +18,13 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MetricsSettings {
+    /// When not empty, `/metrics` wants `Authorization: Bearer <token>`.
+    pub token: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -156,6 +163,9 @@ impl Settings {
     pub fn masked(&self) -> Settings {
         let mut shown = self.clone();
         shown.database.url = mask_password(&shown.database.url);
+        if !shown.metrics.token.is_empty() {
+            shown.metrics.token = "****".to_owned();
+        }
         shown
     }
 }

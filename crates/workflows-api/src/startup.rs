@@ -2,6 +2,7 @@
 
 use crate::auth::TokenCache;
 use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
@@ -18,13 +19,15 @@ use utoipa_swagger_ui::SwaggerUi;
 use workflows_store::Store;
 
 /// The shared state for a store and settings.
-pub fn state(store: Store, settings: &Settings) -> web::Data<AppState> {
-    web::Data::new(AppState {
+pub fn state(store: Store, settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
+    Ok(web::Data::new(AppState {
         store,
         tokens: TokenCache::new(Duration::from_secs(settings.auth.token_cache_seconds)),
         base_path: settings.server.base_path.clone(),
         body_limit: settings.server.body_limit_bytes,
-    })
+        metrics: Metrics::new()?,
+        metrics_token: Some(settings.metrics.token.clone()).filter(|t| !t.is_empty()),
+    }))
 }
 
 fn cors(settings: &Settings) -> Cors {
@@ -63,6 +66,7 @@ pub fn build_app(
     let base = settings.server.base_path.clone();
     let docs = format!("{base}/docs");
     let docs_index = format!("{docs}/");
+    let http_metrics = state.metrics.http.clone();
     App::new()
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
@@ -72,6 +76,7 @@ pub fn build_app(
         )
         .service(routes::resource("/healthz", &["GET"]).route(web::get().to(routes::healthz)))
         .service(routes::resource("/readyz", &["GET"]).route(web::get().to(routes::readyz)))
+        .service(routes::resource("/metrics", &["GET"]).route(web::get().to(metrics::scrape)))
         .service(
             SwaggerUi::new(format!("{docs}/{{_:.*}}")).external_url_unchecked(
                 format!("{base}/openapi.json"),
@@ -95,6 +100,7 @@ pub fn build_app(
             !settings.cors.allowed_origins.is_empty(),
             cors(&settings),
         ))
+        .wrap(http_metrics)
         .wrap(TracingLogger::<RequestSpan>::new())
         .wrap(from_fn(request_id::middleware))
 }
@@ -110,7 +116,7 @@ impl Application {
     pub fn build(settings: &Settings, store: Store) -> anyhow::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let state = state(store, settings);
+        let state = state(store, settings)?;
         let app_settings = settings.clone();
         let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_seconds)

@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use crate::auth::TokenCache;
+use crate::metrics::Metrics;
 use workflows_store::Store;
 
 pub struct AppState {
@@ -9,6 +10,9 @@ pub struct AppState {
     /// Where the API is mounted, e.g. `/api/workflows`.
     pub base_path: String,
     pub body_limit: usize,
+    pub metrics: Metrics,
+    /// When set, `/metrics` wants `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {

@@ -1,6 +1,6 @@
 //! What can go wrong in the store, with meaning the API maps to answers once.
 
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 use workflows_domain::{AlreadyFinished, InvalidMove, ValidationErrors};
 
 /// A store operation that did not happen.
@@ -49,11 +49,40 @@ pub enum StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            return StoreError::Unavailable(err);
+        }
         match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(err),
             DbErr::RecordNotFound(_) => StoreError::NotFound,
             other => StoreError::Db(other),
         }
+    }
+}
+
+/// Whether the database could not serve the request at all (down, restarting, out of
+/// connections, too slow), as opposed to refusing this statement: such errors answer "try again".
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let source = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**source {
+        Sqlx::Io(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Protocol(_)
+        | Sqlx::Tls(_) => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), shutting down or starting (57P0…),
+            // statement timeout (57014), too many connections (53300). SQLite: busy or locked.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || matches!(code.as_ref(), "57014" | "53300" | "5" | "6" | "261" | "517")
+        }),
+        _ => false,
     }
 }
 

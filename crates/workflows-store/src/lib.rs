@@ -9,12 +9,14 @@ mod convert;
 mod entity;
 mod error;
 mod runs;
+mod stats;
 mod tokens;
 mod users;
 mod workflows;
 
 pub use connect::ConnectSettings;
 pub use error::{StoreError, StoreResult};
+pub use stats::PoolStats;
 pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
 pub use workflows::Execution;
 

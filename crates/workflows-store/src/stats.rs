@@ -1,0 +1,72 @@
+//! Operator figures: the connection pool and runs by status, for `/metrics`.
+
+use crate::Store;
+use crate::error::StoreResult;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// The connection pool right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub open: u32,
+    /// Open connections not lent out.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+impl PoolStats {
+    /// Connections lent out to requests.
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
+}
+
+impl Store {
+    /// The pool's connections.
+    pub fn pool_stats(&self) -> PoolStats {
+        let db = &self.db;
+        let (open, idle, max) = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+        };
+        PoolStats {
+            open,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
+
+    /// How many runs are in each status, across everyone (an operator figure, not a user's view).
+    pub async fn count_runs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
+        // A literal, not a bound value, so PostgreSQL sees one expression in SELECT and GROUP BY.
+        let sql = "SELECT COALESCE(status, 'pending') AS status, COUNT(*) AS runs \
+                   FROM workflows_workflowrun GROUP BY 1";
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(self.backend(), sql))
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String>("", "status")?,
+                    row.try_get::<i64>("", "runs")?,
+                ))
+            })
+            .collect()
+    }
+}
