@@ -67,6 +67,12 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Prometheus text exposition of this process's metrics.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "metrics.token is set and not given", body = crate::schema::ErrorDetail),
+    ))]
 pub async fn scrape(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -22,7 +22,7 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
         workflows::list, workflows::create, workflows::retrieve, workflows::replace, workflows::patch,
         workflows::delete, workflows::execute, workflows::runs,
         runs::list, runs::retrieve, runs::patch, runs::cancel,
-        health::healthz, health::readyz,
+        health::healthz, health::readyz, crate::metrics::scrape,
     ),
     components(schemas(
         schema::Workflow, schema::WorkflowWrite, schema::WorkflowPatch, schema::WorkflowRun, schema::RunStatus, schema::RunWrite,

@@ -1,9 +1,10 @@
 //! The command line, run as a real process against a fresh database of each backend.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+use support::{Server, request};
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -109,52 +110,17 @@ async fn users_tokens_and_migrations_from_the_command_line(db: TestDb) {
 
 /// `serve` on a database with no users makes `admin`, prints its token once, and serves with it.
 async fn first_start_bootstraps_an_admin(db: TestDb) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_workflows-api"))
-        .arg("serve")
-        .env("APP_ENV", "test")
-        .env(
-            "WORKFLOWS_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../config"),
-        )
-        .env("DATABASE_URL", &db.url)
-        .env("PORT", "0")
-        .env("WORKFLOWS__AUTH__BOOTSTRAP_ADMIN", "true")
-        .env("WORKFLOWS__DATABASE__MIGRATE_ON_START", "true")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (mut token, mut url) = (None, None);
-    while (token.is_none() || url.is_none()) && Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let line = line.trim().to_owned();
-        if line.starts_with("wfk_") {
-            token = Some(line);
-        } else if line.starts_with("http://") {
-            url = Some(line);
-        }
-    }
-    let (Some(token), Some(url)) = (token, url) else {
-        let _ = child.kill();
-        panic!("no token or URL printed");
-    };
-    let address = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .to_owned();
-    let mut stream = TcpStream::connect(&address).expect("the server listens");
-    write!(stream, "GET /api/workflows/workflows/ HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").expect("request");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let server = Server::start(&db.url, &[]);
+    let status = request(
+        &server.address,
+        "GET",
+        "/api/workflows/workflows/",
+        &server.token,
+        None,
+        Duration::from_secs(10),
+    );
+    assert_eq!(status, Some(200));
+    drop(server);
     let admin = db.store.find_user("admin").await.expect("admin exists");
     assert!(admin.is_staff);
     assert_eq!(db.store.count_users().await.expect("count"), 1);
