@@ -17,6 +17,15 @@ impl Server {
     /// Starts `serve` on a free port against `database_url`, with a bootstrap admin, migrations
     /// applied on start, and `extra` environment.
     pub fn start(database_url: &str, extra: &[(&str, &str)]) -> Server {
+        Self::start_logging(database_url, extra, None)
+    }
+
+    /// [`Server::start`], writing the server's log (stderr) to `log` when given.
+    pub fn start_logging(
+        database_url: &str,
+        extra: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_workflows-api"));
         command
             .arg("serve")
@@ -31,7 +40,10 @@ impl Server {
             .env("WORKFLOWS__DATABASE__MIGRATE_ON_START", "true")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::null(),
+            });
         for (key, value) in extra {
             command.env(key, value);
         }
