@@ -10,7 +10,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 run: build
 	$(BIN) migrate up
-	$(BIN) serve
+	$(BIN) serve --with-worker
 
 build:
 	$(CARGO) build -p workflows-api

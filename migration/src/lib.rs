@@ -14,6 +14,7 @@ mod m20261126_000004_create_workflows_workflowatom;
 mod m20261126_000005_create_workflows_apitoken;
 mod m20261126_000006_create_workflows_idempotencykey;
 mod m20261126_000007_add_workflowrun_inputs;
+mod m20261126_000008_add_workflowrun_engine_columns;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_workflows_apitoken::Migration),
             Box::new(m20261126_000006_create_workflows_idempotencykey::Migration),
             Box::new(m20261126_000007_add_workflowrun_inputs::Migration),
+            Box::new(m20261126_000008_add_workflowrun_engine_columns::Migration),
         ]
     }
 }

@@ -4,9 +4,12 @@
 
 use crate::settings::Settings;
 use crate::startup::Application;
+use crate::state::EngineHandle;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
+use std::io::Write;
+use tokio_util::sync::CancellationToken;
 use workflows_store::Store;
 
 #[derive(Debug, Parser)]
@@ -19,7 +22,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default).
-    Serve,
+    Serve {
+        /// Also execute runs in this process (the embedded default).
+        #[arg(long)]
+        with_worker: bool,
+    },
+    /// Execute runs: claim pending runs and run their workflows, until SIGTERM or SIGINT.
+    Worker {
+        /// Runs at once (default: engine.concurrency).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
     /// Apply or roll back schema migrations.
     Migrate {
         #[command(subcommand)]
@@ -95,8 +108,9 @@ pub enum ConfigAction {
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+    match cli.command.unwrap_or(Command::Serve { with_worker: false }) {
+        Command::Serve { with_worker } => serve(settings, with_worker).await,
+        Command::Worker { concurrency } => worker(settings, concurrency).await,
         Command::Migrate { action } => {
             migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
@@ -121,18 +135,72 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
         .context("opening the database (database.url)")
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
     let store = open(&settings).await?;
     if settings.database.migrate_on_start {
         store.migrate().await.context("applying migrations")?;
     }
-    let app = Application::build(&settings, store.clone())?;
+    let stop_worker = CancellationToken::new();
+    let (engine, worker_task) = if with_worker {
+        let worker = crate::engine::worker(store.clone(), &settings.engine, None)?;
+        let handle = EngineHandle {
+            wake: worker.waker(),
+            stats: worker.stats(),
+        };
+        let token = stop_worker.clone();
+        (Some(handle), Some(tokio::spawn(worker.run(token))))
+    } else {
+        (None, None)
+    };
+    let app = Application::build_with_engine(&settings, store.clone(), engine)?;
     if settings.auth.bootstrap_admin {
         bootstrap_admin(&store, &settings, app.port()).await?;
     }
-    tracing::info!(host = %settings.server.host, port = app.port(), base_path = %settings.server.base_path, "serving");
+    tracing::info!(host = %settings.server.host, port = app.port(), base_path = %settings.server.base_path, with_worker, "serving");
     app.run_until_stopped().await?;
+    // The server has finished its requests; the worker hands back the runs it has under way.
+    stop_worker.cancel();
+    if let Some(task) = worker_task {
+        task.await??;
+    }
     Ok(())
+}
+
+async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Result<()> {
+    let store = open(&settings).await?;
+    let worker = crate::engine::worker(store, &settings.engine, concurrency)?;
+    let stop = CancellationToken::new();
+    let signal_stop = stop.clone();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stop signal: finishing up");
+        signal_stop.cancel();
+    });
+    worker.run(stop).await?;
+    Ok(())
+}
+
+/// SIGTERM or SIGINT.
+async fn wait_for_stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }
 
 /// On a database with no users at all, makes a staff user `admin` and prints its token once.
@@ -142,24 +210,23 @@ async fn bootstrap_admin(store: &Store, settings: &Settings, port: u16) -> anyho
     }
     let admin = store.create_user("admin", "", true).await?;
     let token = store.create_token(admin.id, "bootstrap", None).await?;
-    println!();
-    println!("==================================================================");
-    println!(" No users existed, so a staff user 'admin' was created.");
-    println!(" Its API token (shown only this once):");
-    println!();
-    println!("   {}", token.secret);
-    println!();
-    println!(" Try: curl -H 'Authorization: Bearer {}' \\", token.secret);
     let host = match settings.server.host.as_str() {
         "0.0.0.0" | "::" => "127.0.0.1",
         other => other,
     };
-    println!(
-        "        http://{host}:{port}{}/workflows/",
-        settings.server.base_path
+    let banner = format!(
+        "\n==================================================================\n \
+         No users existed, so a staff user 'admin' was created.\n \
+         Its API token (shown only this once):\n\n   {secret}\n\n \
+         Try: curl -H 'Authorization: Bearer {secret}' \\\n        \
+         http://{host}:{port}{base}/workflows/\n\
+         ==================================================================\n",
+        secret = token.secret,
+        base = settings.server.base_path,
     );
-    println!("==================================================================");
-    println!();
+    // A closed stdout (`serve | head`) must not take the server down with it.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     Ok(())
 }
 

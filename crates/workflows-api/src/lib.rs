@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod body;
 pub mod cli;
+pub mod engine;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, TextEncoder};
+use prometheus::{Encoder, IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder};
 
 /// Every metric of one process.
 #[derive(Clone)]
@@ -16,7 +16,18 @@ pub struct Metrics {
     pool_max: IntGauge,
     runs: IntGaugeVec,
     database_up: IntGauge,
+    engine: IntCounterVec,
+    /// The engine counters as last exported, so each scrape adds only what happened since.
+    engine_seen: std::sync::Arc<std::sync::Mutex<[u64; 5]>>,
 }
+
+const ENGINE_EVENTS: [&str; 5] = [
+    "claim",
+    "retry",
+    "lease_expiry",
+    "run_succeeded",
+    "run_failed",
+];
 
 impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
@@ -44,11 +55,19 @@ impl Metrics {
             "workflows_database_up",
             "1 when the last scrape reached the database",
         )?;
+        let engine = IntCounterVec::new(
+            Opts::new(
+                "workflows_engine_events_total",
+                "Run engine events of this process's worker",
+            ),
+            &["event"],
+        )?;
         for collector in [
             Box::new(pool.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(pool_max.clone()),
             Box::new(runs.clone()),
             Box::new(database_up.clone()),
+            Box::new(engine.clone()),
         ] {
             http.registry.register(collector)?;
         }
@@ -58,6 +77,8 @@ impl Metrics {
             pool_max,
             runs,
             database_up,
+            engine,
+            engine_seen: Default::default(),
         })
     }
 }
@@ -110,6 +131,26 @@ pub async fn scrape(
         Err(e) => {
             tracing::warn!(error = ?e, "metrics could not count runs");
             metrics.database_up.set(0);
+        }
+    }
+    if let Some(engine) = &state.engine {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &engine.stats;
+        let now = [
+            s.claims.load(Relaxed),
+            s.retries.load(Relaxed),
+            s.lease_expiries.load(Relaxed),
+            s.succeeded.load(Relaxed),
+            s.failed.load(Relaxed),
+        ];
+        if let Ok(mut seen) = metrics.engine_seen.lock() {
+            for (i, event) in ENGINE_EVENTS.iter().enumerate() {
+                metrics
+                    .engine
+                    .with_label_values(&[*event])
+                    .inc_by(now[i].saturating_sub(seen[i]));
+                seen[i] = now[i];
+            }
         }
     }
     let mut body = Vec::new();

@@ -19,6 +19,37 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub engine: EngineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EngineSettings {
+    pub concurrency: usize,
+    pub per_run_concurrency: usize,
+    pub lease_seconds: u64,
+    pub poll_interval_ms: u64,
+    pub sweep_interval_seconds: u64,
+    pub run_timeout_seconds: u64,
+    pub builtin_atoms: bool,
+    pub retry: RetrySettings,
+    #[serde(default)]
+    pub atom_retry: HashMap<String, RetrySettings>,
+    pub http: HttpAtomSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HttpAtomSettings {
+    pub base_url: String,
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub atoms: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -135,6 +166,27 @@ impl Settings {
         }
         if self.database.min_connections > self.database.max_connections {
             bail!("database.min_connections: must not exceed database.max_connections");
+        }
+        let engine = &self.engine;
+        if engine.concurrency == 0 || engine.per_run_concurrency == 0 {
+            bail!("engine.concurrency and engine.per_run_concurrency: must be above 0");
+        }
+        if engine.lease_seconds < 3 {
+            bail!("engine.lease_seconds: must be at least 3 (it is renewed every third)");
+        }
+        for (atom, retry) in std::iter::once(("default", &engine.retry))
+            .chain(engine.atom_retry.iter().map(|(a, r)| (a.as_str(), r)))
+        {
+            if retry.max_attempts == 0 {
+                bail!("engine.retry.max_attempts ({atom}): must be at least 1");
+            }
+        }
+        for url in std::iter::once(&engine.http.base_url).chain(engine.http.atoms.values()) {
+            if !url.is_empty() && !url.starts_with("http://") {
+                bail!(
+                    "engine.http: '{url}' must be an http:// URL (put a TLS proxy in front of https atoms)"
+                );
+            }
         }
         for origin in &self.cors.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))

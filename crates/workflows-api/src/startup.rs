@@ -4,7 +4,7 @@ use crate::auth::TokenCache;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{AppState, EngineHandle};
 use crate::telemetry::RequestSpan;
 use crate::{openapi, request_id, routes};
 use actix_cors::Cors;
@@ -20,7 +20,17 @@ use workflows_store::Store;
 
 /// The shared state for a store and settings.
 pub fn state(store: Store, settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
+    state_with_engine(store, settings, None)
+}
+
+/// [`state`] with an in-process worker to wake and report on.
+pub fn state_with_engine(
+    store: Store,
+    settings: &Settings,
+    engine: Option<EngineHandle>,
+) -> anyhow::Result<web::Data<AppState>> {
     Ok(web::Data::new(AppState {
+        engine,
         store,
         tokens: TokenCache::new(Duration::from_secs(settings.auth.token_cache_seconds)),
         base_path: settings.server.base_path.clone(),
@@ -114,9 +124,18 @@ pub struct Application {
 impl Application {
     /// Binds `server.host:server.port` (port 0 picks a free one) and builds the server.
     pub fn build(settings: &Settings, store: Store) -> anyhow::Result<Self> {
+        Self::build_with_engine(settings, store, None)
+    }
+
+    /// [`Application::build`] with an in-process worker.
+    pub fn build_with_engine(
+        settings: &Settings,
+        store: Store,
+        engine: Option<EngineHandle>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let state = state(store, settings)?;
+        let state = state_with_engine(store, settings, engine)?;
         let app_settings = settings.clone();
         let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_seconds)

@@ -2,7 +2,19 @@
 
 use crate::auth::TokenCache;
 use crate::metrics::Metrics;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use workflows_engine::EngineStats;
 use workflows_store::Store;
+
+/// The in-process worker of `serve --with-worker`.
+#[derive(Clone)]
+pub struct EngineHandle {
+    /// Wakes the worker right after `execute`, so a run starts without waiting for the next poll.
+    pub wake: Arc<Notify>,
+    /// Its counters, for `/metrics`.
+    pub stats: Arc<EngineStats>,
+}
 
 pub struct AppState {
     pub store: Store,
@@ -13,6 +25,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// When set, `/metrics` wants `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    pub engine: Option<EngineHandle>,
 }
 
 impl AppState {

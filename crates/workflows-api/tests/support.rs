@@ -26,9 +26,19 @@ impl Server {
         extra: &[(&str, &str)],
         log: Option<&std::path::Path>,
     ) -> Server {
+        Self::start_command(&["serve"], database_url, extra, log)
+    }
+
+    /// Starts the binary with `args` (a form of `serve`).
+    pub fn start_command(
+        args: &[&str],
+        database_url: &str,
+        extra: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_workflows-api"));
         command
-            .arg("serve")
+            .args(args)
             .env("APP_ENV", "test")
             .env(
                 "WORKFLOWS_CONFIG_DIR",
@@ -65,6 +75,8 @@ impl Server {
             let _ = child.kill();
             panic!("serve printed no token or URL");
         };
+        // Keep reading, so the server never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         let address = url
             .trim_start_matches("http://")
             .split('/')
@@ -116,6 +128,18 @@ pub fn request(
     body: Option<&str>,
     timeout: Duration,
 ) -> Option<u16> {
+    exchange(address, method, path, token, body, timeout).map(|(status, _)| status)
+}
+
+/// An answer's status and body, or `None` when the connection failed or was cut short.
+pub fn exchange(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(address).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     let body = body.unwrap_or("");
@@ -125,13 +149,19 @@ pub fn request(
         body.len()
     )
     .ok()?;
-    read_status(&mut stream)
+    read_answer(&mut stream)
 }
 
 /// Reads a whole answer and returns its status, or `None` if it was cut short.
 pub fn read_status(stream: &mut TcpStream) -> Option<u16> {
+    read_answer(stream).map(|(status, _)| status)
+}
+
+/// Reads a whole answer: its status and body.
+pub fn read_answer(stream: &mut TcpStream) -> Option<(u16, String)> {
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
+    // A reset after the whole answer arrived still counts; completeness is judged by its length.
+    let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw);
     let (head, rest) = text.split_once("\r\n\r\n")?;
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
@@ -145,6 +175,6 @@ pub fn read_status(stream: &mut TcpStream) -> Option<u16> {
         .and_then(|v| v.parse().ok());
     match length {
         Some(n) if rest.len() < n => None,
-        _ => Some(status),
+        _ => Some((status, rest.to_owned())),
     }
 }

@@ -39,6 +39,7 @@ mod dag;
 mod errors;
 mod fields;
 mod ids;
+mod plan;
 mod query;
 mod run;
 mod slug;
@@ -50,6 +51,7 @@ pub use actor::Actor;
 pub use dag::{DagEdge, DagNode, DagSpec};
 pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
 pub use ids::{RunId, TokenId, UserId, WorkflowId};
+pub use plan::{ExecutionPlan, PlannedMolecule};
 pub use query::{
     DEFAULT_PAGE_SIZE, InvalidOrdering, MAX_PAGE_SIZE, Ordering, Page, PageError, PageRequest,
     RunFilter, RunSortKey, SortKey, WorkflowFilter, WorkflowSortKey,

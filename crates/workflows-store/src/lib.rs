@@ -6,6 +6,7 @@
 mod clock;
 mod connect;
 mod convert;
+mod engine;
 mod entity;
 mod error;
 mod runs;
@@ -15,6 +16,7 @@ mod users;
 mod workflows;
 
 pub use connect::ConnectSettings;
+pub use engine::ClaimedRun;
 pub use error::{StoreError, StoreResult};
 pub use stats::PoolStats;
 pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};

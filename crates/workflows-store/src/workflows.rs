@@ -11,9 +11,9 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 use workflows_domain::{
-    Actor, ExecutionReceipt, ExecutionRequest, NewWorkflow, Ordering, Page, PageRequest, RunId,
-    RunStatus, UserId, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowFilter, WorkflowId,
-    WorkflowSortKey,
+    Actor, ExecutionPlan, ExecutionReceipt, ExecutionRequest, NewWorkflow, Ordering, Page,
+    PageRequest, RunId, RunStatus, UserId, Workflow, WorkflowChanges, WorkflowDefinition,
+    WorkflowFilter, WorkflowId, WorkflowSortKey,
 };
 
 /// How many times a change is retried when another writer moved the row in between (only without
@@ -320,9 +320,9 @@ impl Store {
             .filter(C::Id.eq(id.0))
             .filter(visible_to(actor))
             .filter(or_default(C::IsActive, true).eq(true))
-            .exec(&txn)
+            .exec_with_returning(&txn)
             .await?;
-        if counted.rows_affected == 0 {
+        let Some(executed) = counted.into_iter().next() else {
             txn.rollback().await?;
             if idempotency_key.is_some()
                 && let Some(receipt) = self.replay(actor, id, idempotency_key).await?
@@ -333,7 +333,7 @@ impl Store {
                 Ok(_) => Err(StoreError::WorkflowInactive),
                 Err(e) => Err(e),
             };
-        }
+        };
         if let Some(key) = idempotency_key
             && let Some(seen) = idempotency_key::Entity::find_by_id((id.0, key.to_owned()))
                 .one(&txn)
@@ -350,6 +350,12 @@ impl Store {
             error_message: Set(None),
             result_data: Set(Some(serde_json::json!({}))),
             inputs: Set(request.inputs.clone().map(serde_json::Value::Object)),
+            plan: Set(Some(ExecutionPlan::snapshot(
+                &Workflow::from(executed).definition,
+            ))),
+            lease_owner: Set(None),
+            lease_expires_at: Set(None),
+            claims: Set(Some(0)),
             ..Default::default()
         }
         .insert(&txn)

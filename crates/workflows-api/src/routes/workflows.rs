@@ -261,7 +261,12 @@ pub async fn execute(
         .execute_workflow(&caller.actor, WorkflowId(*id), request, key.as_deref())
         .await?;
     let (status, receipt) = match outcome {
-        Execution::Created(receipt) => (StatusCode::CREATED, receipt),
+        Execution::Created(receipt) => {
+            if let Some(engine) = &state.engine {
+                engine.wake.notify_one();
+            }
+            (StatusCode::CREATED, receipt)
+        }
         Execution::Replayed(receipt) => (StatusCode::OK, receipt),
     };
     let location = absolute_url(&req, &state.path(&format!("runs/{}", receipt.run_id)));

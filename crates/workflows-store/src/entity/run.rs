@@ -15,6 +15,11 @@ pub struct Model {
     pub result_data: Option<Json>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub inputs: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub plan: Option<Json>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTimeUtc>,
+    pub claims: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

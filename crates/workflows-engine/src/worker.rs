@@ -1,0 +1,150 @@
+//! A worker: claims pending runs, executes them, requeues runs whose worker vanished, and on
+//! shutdown hands back what it has not finished.
+
+use crate::EngineError;
+use crate::config::EngineConfig;
+use crate::executor::ExecutorRegistry;
+use crate::runner::{RunContext, RunEnd, execute_run};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use workflows_store::Store;
+
+/// Counters of one worker process, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    /// Runs claimed.
+    pub claims: AtomicU64,
+    /// Atom attempts retried.
+    pub retries: AtomicU64,
+    /// Runs put back because their lease expired.
+    pub lease_expiries: AtomicU64,
+    /// Runs that ended in success.
+    pub succeeded: AtomicU64,
+    /// Runs that ended in failure.
+    pub failed: AtomicU64,
+}
+
+/// Executes runs until told to stop.
+pub struct Worker {
+    store: Store,
+    registry: Arc<ExecutorRegistry>,
+    config: Arc<EngineConfig>,
+    id: String,
+    stats: Arc<EngineStats>,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// A worker with a fresh id (host name and a random suffix, as the lease owner).
+    pub fn new(store: Store, registry: ExecutorRegistry, config: EngineConfig) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_owned());
+        let id = format!(
+            "{}-{:08x}",
+            host.chars().take(40).collect::<String>(),
+            rand::random::<u32>()
+        );
+        Self {
+            store,
+            registry: Arc::new(registry),
+            config: Arc::new(config),
+            id,
+            stats: Arc::default(),
+            wake: Arc::default(),
+        }
+    }
+
+    /// Its lease-owner id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its counters.
+    pub fn stats(&self) -> Arc<EngineStats> {
+        self.stats.clone()
+    }
+
+    /// A handle that makes an idle worker look for runs now (e.g. right after `execute`).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims and executes runs until `shutdown` is cancelled; then stops claiming, hands back the
+    /// runs under way, and returns once they are handed back.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), EngineError> {
+        let context = Arc::new(RunContext {
+            store: self.store.clone(),
+            registry: self.registry.clone(),
+            config: self.config.clone(),
+            owner: self.id.clone(),
+            stats: self.stats.clone(),
+        });
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut last_sweep: Option<tokio::time::Instant> = None;
+        tracing::info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
+        while !shutdown.is_cancelled() {
+            if last_sweep.is_none_or(|at| at.elapsed() >= self.config.sweep_interval) {
+                last_sweep = Some(tokio::time::Instant::now());
+                match self.store.requeue_expired_leases().await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        self.stats.lease_expiries.fetch_add(n, Ordering::Relaxed);
+                        tracing::warn!(runs = n, "requeued runs whose lease expired");
+                    }
+                    Err(e) => tracing::warn!(error = ?e, "could not sweep expired leases"),
+                }
+            }
+            let free = self.config.concurrency.saturating_sub(running.len()) as u64;
+            let claimed = match self
+                .store
+                .claim_runs(&self.id, free, self.config.lease)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "could not claim runs");
+                    Vec::new()
+                }
+            };
+            let claimed_any = !claimed.is_empty();
+            for run in claimed {
+                self.stats.claims.fetch_add(1, Ordering::Relaxed);
+                let (context, token, stats) =
+                    (context.clone(), shutdown.clone(), self.stats.clone());
+                running.spawn(async move {
+                    let id = run.run.id;
+                    match execute_run(context, run, token).await {
+                        Ok(RunEnd::Finished(status)) => {
+                            let counter = if status.is_terminal() && status == workflows_domain::RunStatus::Success { &stats.succeeded } else { &stats.failed };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(run_id = id.0, %status, "run finished");
+                        }
+                        Ok(RunEnd::Lost) => tracing::info!(run_id = id.0, "run stopped: no longer held (cancelled or taken over)"),
+                        Ok(RunEnd::Released) => tracing::info!(run_id = id.0, "run handed back for shutdown"),
+                        Err(e) => tracing::error!(run_id = id.0, error = ?e, "run execution failed; its lease will expire and it will be retried"),
+                    }
+                });
+            }
+            if claimed_any && running.len() < self.config.concurrency {
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+                () = self.wake.notified() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+        tracing::info!(worker = %self.id, under_way = running.len(), "worker stopping; handing back runs under way");
+        while running.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Polls at most this often (for tests and benchmarks).
+    pub fn poll_interval(&self) -> Duration {
+        self.config.poll_interval
+    }
+}

@@ -1,0 +1,187 @@
+//! What the run engine needs from the database: claim pending runs under a lease, keep the lease,
+//! record progress, finish, hand back, and requeue runs whose worker vanished. These are system
+//! operations (workers act for no user), and every write after the claim is conditioned on the
+//! worker still holding the lease, so a run cancelled or taken over meanwhile is left alone.
+
+use crate::Store;
+use crate::clock::now;
+use crate::entity::{run, workflow};
+use crate::error::StoreResult;
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use serde_json::Value;
+use std::time::Duration;
+use workflows_domain::{ExecutionPlan, RunId, RunStatus, Workflow, WorkflowRun};
+
+/// A run a worker now holds.
+#[derive(Debug, Clone)]
+pub struct ClaimedRun {
+    /// The run, now `running`.
+    pub run: WorkflowRun,
+    /// What to execute: the workflow as it was when the run was created.
+    pub plan: ExecutionPlan,
+    /// How many times a worker has claimed it, this time included.
+    pub claims: i32,
+}
+
+fn lease_until(lease: Duration) -> DateTime<Utc> {
+    now() + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(30))
+}
+
+fn held_by(id: RunId, owner: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(run::Column::Id.eq(id.0))
+        .add(run::Column::LeaseOwner.eq(owner))
+        .add(run::Column::Status.eq(RunStatus::Running.as_str()))
+}
+
+impl Store {
+    /// Moves up to `limit` pending runs, oldest first, to `running` under a lease held by `owner`.
+    /// On PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite
+    /// has one writer at a time.
+    pub async fn claim_runs(
+        &self,
+        owner: &str,
+        limit: u64,
+        lease: Duration,
+    ) -> StoreResult<Vec<ClaimedRun>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
+        let lock = if backend == DbBackend::Postgres {
+            "FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let (owner_p, until_p, limit_p) = match backend {
+            DbBackend::Postgres => ("$1", "$2", "$3"),
+            _ => ("?", "?", "?"),
+        };
+        let sql = format!(
+            "UPDATE workflows_workflowrun SET status = 'running', lease_owner = {owner_p}, \
+             lease_expires_at = {until_p}, claims = COALESCE(claims, 0) + 1 \
+             WHERE id IN (SELECT id FROM workflows_workflowrun WHERE status = 'pending' \
+                          ORDER BY id LIMIT {limit_p} {lock}) \
+             RETURNING *"
+        );
+        let statement = Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                owner.into(),
+                lease_until(lease).into(),
+                (limit as i64).into(),
+            ],
+        );
+        let mut rows = run::Entity::find()
+            .from_raw_sql(statement)
+            .all(&self.db)
+            .await?;
+        rows.sort_by_key(|r| r.id);
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let plan = match &row.plan {
+                Some(snapshot) => ExecutionPlan::from_snapshot(snapshot),
+                // Runs made before the engine existed (or by the Django app) carry no snapshot.
+                None => workflow::Entity::find_by_id(row.workflow_id)
+                    .one(&self.db)
+                    .await?
+                    .map(|w| ExecutionPlan::from_definition(&Workflow::from(w).definition))
+                    .unwrap_or_default(),
+            };
+            let claims = row.claims.unwrap_or(1);
+            claimed.push(ClaimedRun {
+                run: row.try_into()?,
+                plan,
+                claims,
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// Extends the lease; `false` when the worker no longer holds the run (cancelled, finished or
+    /// taken over), which tells it to stop.
+    pub async fn renew_lease(&self, id: RunId, owner: &str, lease: Duration) -> StoreResult<bool> {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::LeaseExpiresAt, Expr::val(lease_until(lease)))
+            .filter(held_by(id, owner))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Stores the live picture of a run; `false` when the worker no longer holds it.
+    pub async fn save_progress(
+        &self,
+        id: RunId,
+        owner: &str,
+        result_data: &Value,
+    ) -> StoreResult<bool> {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
+            .filter(held_by(id, owner))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Ends a run the worker holds in a terminal status; `false` when it no longer holds it.
+    pub async fn finish_run(
+        &self,
+        id: RunId,
+        owner: &str,
+        status: RunStatus,
+        error_message: Option<String>,
+        result_data: &Value,
+    ) -> StoreResult<bool> {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::Status, Expr::val(status.as_str()))
+            .col_expr(run::Column::CompletedAt, Expr::val(now()))
+            .col_expr(run::Column::ErrorMessage, Expr::val(error_message))
+            .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
+            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
+            .col_expr(
+                run::Column::LeaseExpiresAt,
+                Expr::val(Option::<DateTime<Utc>>::None),
+            )
+            .filter(held_by(id, owner))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Hands a run back to the queue (a worker shutting down before it finished).
+    pub async fn release_run(&self, id: RunId, owner: &str) -> StoreResult<bool> {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::Status, Expr::val(RunStatus::Pending.as_str()))
+            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
+            .col_expr(
+                run::Column::LeaseExpiresAt,
+                Expr::val(Option::<DateTime<Utc>>::None),
+            )
+            .filter(held_by(id, owner))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Puts back to `pending` every running run whose lease has expired (its worker crashed or
+    /// lost the database), answering how many.
+    pub async fn requeue_expired_leases(&self) -> StoreResult<u64> {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::Status, Expr::val(RunStatus::Pending.as_str()))
+            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
+            .col_expr(
+                run::Column::LeaseExpiresAt,
+                Expr::val(Option::<DateTime<Utc>>::None),
+            )
+            .filter(run::Column::Status.eq(RunStatus::Running.as_str()))
+            .filter(run::Column::LeaseOwner.is_not_null())
+            .filter(run::Column::LeaseExpiresAt.lt(now()))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected)
+    }
+}

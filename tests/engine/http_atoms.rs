@@ -1,0 +1,155 @@
+//! The HTTP executor against a small local atom server.
+
+use crate::harness::{config, execute, staff, start, until_done, workflow};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use workflows_domain::RunStatus;
+use workflows_engine::{ExecutorRegistry, HttpAtoms, HttpExecutor};
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(http_atoms_answer_outputs_and_fail_as_their_status_says);
+
+/// Serves `/ok` (echoes the call), `/flaky` (503 once, then 200), `/bad` (400), `/slow` (too slow).
+fn atom_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let flaky_calls = Arc::new(AtomicUsize::new(0));
+    let flaky = flaky_calls.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let flaky = flaky.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_owned();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let call: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let (status, answer) = match path.as_str() {
+                    "/ok" => (200, json!({"received": call})),
+                    "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) == 0 => {
+                        (503, json!({"error": "busy"}))
+                    }
+                    "/flaky" => (200, json!({"after": "retry"})),
+                    "/bad" => (400, json!({"error": "bad params"})),
+                    _ => {
+                        std::thread::sleep(Duration::from_secs(3));
+                        (200, json!({}))
+                    }
+                };
+                let text = answer.to_string();
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            });
+        }
+    });
+    (format!("http://{address}"), flaky_calls)
+}
+
+async fn http_atoms_answer_outputs_and_fail_as_their_status_says(db: TestDb) {
+    let (base, flaky_calls) = atom_server();
+    let atoms = HttpAtoms {
+        base_url: Some(base.clone()),
+        urls: HashMap::from([("special".to_owned(), format!("{base}/ok"))]),
+        timeout: Duration::from_millis(500),
+    };
+    let registry =
+        ExecutorRegistry::new().with_default(Arc::new(HttpExecutor::new(atoms).expect("client")));
+    let root = staff(&db.store).await;
+    let good = workflow(
+        &db.store,
+        &root,
+        json!({
+            "molecules_used": ["m"], "atoms_in_molecules": {"m": ["ok", "flaky", "special"]},
+            "dag_spec": {"nodes": [{"id": "m", "data": {"k": "v"}}]}
+        }),
+    )
+    .await;
+    let bad = workflow(
+        &db.store,
+        &root,
+        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["bad"]}}),
+    )
+    .await;
+    let slow = workflow(
+        &db.store,
+        &root,
+        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["slow"]}}),
+    )
+    .await;
+    let runs = [
+        execute(&db.store, &root, &good, Some(json!({"x": 1}))).await,
+        execute(&db.store, &root, &bad, None).await,
+        execute(&db.store, &root, &slow, None).await,
+    ];
+    let worker = start(&db.store, registry, config());
+    let mut done = Vec::new();
+    for run in runs {
+        done.push(until_done(&db.store, &root, run, Duration::from_secs(20)).await);
+    }
+    worker.shutdown().await;
+
+    assert_eq!(
+        done[0].status,
+        RunStatus::Success,
+        "{}",
+        done[0].result_data
+    );
+    let atoms = &done[0].result_data["molecules"]["m"]["atoms"];
+    let received = &atoms[0]["output"]["received"];
+    assert_eq!(received["run_id"], json!(runs[0].0));
+    assert_eq!(received["workflow_id"], json!(good.id.0));
+    assert_eq!(
+        (received["molecule_id"].clone(), received["atom"].clone()),
+        (json!("m"), json!("ok"))
+    );
+    assert_eq!(
+        (received["inputs"].clone(), received["params"].clone()),
+        (json!({"x": 1}), json!({"k": "v"}))
+    );
+    assert_eq!(atoms[1]["attempts"], 2, "a 503 is retried");
+    assert_eq!(atoms[1]["output"], json!({"after": "retry"}));
+    assert_eq!(
+        atoms[2]["output"]["received"]["atom"], "special",
+        "per-atom URLs win over the base URL"
+    );
+    assert_eq!(flaky_calls.load(Ordering::SeqCst), 2);
+
+    assert_eq!(done[1].status, RunStatus::Failed);
+    let error = done[1].error_message.clone().unwrap_or_default();
+    assert!(
+        error.contains("after 1 attempt(s)") && error.contains("400"),
+        "a 4xx is not retried: {error}"
+    );
+
+    assert_eq!(done[2].status, RunStatus::Failed);
+    let error = done[2].error_message.clone().unwrap_or_default();
+    assert!(
+        error.contains("after 3 attempt(s)") && error.contains("timed out"),
+        "timeouts are retried: {error}"
+    );
+}

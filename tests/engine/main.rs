@@ -1,0 +1,5 @@
+//! The run engine, on SQLite and PostgreSQL.
+
+mod harness;
+mod http_atoms;
+mod runs;
