@@ -17,6 +17,7 @@ on_both_backends!(
     the_run_timeout_fails_a_run_that_takes_too_long,
     shutdown_hands_runs_back_to_the_queue,
     without_nodes_molecules_used_run_in_order,
+    a_run_whose_workers_keep_dying_fails_after_the_claim_limit,
 );
 
 fn diamond(extra_atoms: serde_json::Value) -> serde_json::Value {
@@ -324,5 +325,38 @@ async fn without_nodes_molecules_used_run_in_order(db: TestDb) {
     assert_eq!(
         m["empty"]["status"], "success",
         "a molecule without atoms succeeds at once"
+    );
+}
+
+async fn a_run_whose_workers_keep_dying_fails_after_the_claim_limit(db: TestDb) {
+    let root = staff(&db.store).await;
+    let w = workflow(
+        &db.store,
+        &root,
+        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.echo"]}}),
+    )
+    .await;
+    let run = execute(&db.store, &root, &w, None).await;
+    // Three workers take it up and die.
+    for _ in 0..3 {
+        let claimed = db
+            .store
+            .claim_runs("doomed", 1, Duration::from_millis(1))
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(db.store.requeue_expired_leases().await.expect("sweep"), 1);
+    }
+    let worker = start(&db.store, builtins(), config());
+    let done = until_done(&db.store, &root, run, Duration::from_secs(20)).await;
+    worker.shutdown().await;
+    assert_eq!(done.status, RunStatus::Failed);
+    assert!(
+        done.error_message
+            .as_deref()
+            .is_some_and(|e| e.contains("taken up 3 times")),
+        "{:?}",
+        done.error_message
     );
 }

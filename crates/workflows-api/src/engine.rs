@@ -33,6 +33,7 @@ pub fn config(settings: &EngineSettings, concurrency: Option<usize>) -> EngineCo
             .iter()
             .map(|(atom, r)| (atom.clone(), policy(r)))
             .collect(),
+        max_claims: settings.max_claims.max(1),
     }
 }
 

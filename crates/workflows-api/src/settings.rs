@@ -30,6 +30,7 @@ pub struct EngineSettings {
     pub poll_interval_ms: u64,
     pub sweep_interval_seconds: u64,
     pub run_timeout_seconds: u64,
+    pub max_claims: u32,
     pub builtin_atoms: bool,
     pub retry: RetrySettings,
     #[serde(default)]

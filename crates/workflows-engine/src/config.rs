@@ -58,6 +58,8 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     /// Per-atom retry policies.
     pub atom_retry: HashMap<String, RetryPolicy>,
+    /// A run taken up this many times without finishing (its workers kept dying) fails.
+    pub max_claims: u32,
 }
 
 impl Default for EngineConfig {
@@ -71,6 +73,7 @@ impl Default for EngineConfig {
             run_timeout: Some(Duration::from_secs(3600)),
             retry: RetryPolicy::default(),
             atom_retry: HashMap::new(),
+            max_claims: 3,
         }
     }
 }

@@ -85,6 +85,77 @@ impl Progress {
         Self { molecules }
     }
 
+    /// The picture a previous claim left, kept for the molecules and atoms it finished, so a run
+    /// taken up again resumes at the first atom that had not completed.
+    pub fn resume(plan: &ExecutionPlan, previous: &Value) -> Self {
+        let mut progress = Self::new(plan);
+        let Some(before) = previous.get("molecules").and_then(Value::as_object) else {
+            return progress;
+        };
+        for (id, molecule) in &mut progress.molecules {
+            let Some(old) = before.get(id) else { continue };
+            let old_atoms = old.get("atoms").and_then(Value::as_array);
+            for (index, atom) in molecule.atoms.iter_mut().enumerate() {
+                let Some(done) = old_atoms.and_then(|atoms| atoms.get(index)) else {
+                    break;
+                };
+                let same = done.get("atom").and_then(Value::as_str) == Some(atom.atom.as_str());
+                if !same || done.get("status").and_then(Value::as_str) != Some("success") {
+                    break;
+                }
+                atom.status = StepStatus::Success;
+                atom.attempts = done
+                    .get("attempts")
+                    .and_then(Value::as_u64)
+                    .map_or(1, |a| a as u32);
+                atom.started_at = done
+                    .get("started_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                atom.completed_at = done
+                    .get("completed_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                atom.output = Some(done.get("output").cloned().unwrap_or(Value::Null));
+            }
+            if old.get("status").and_then(Value::as_str) == Some("success")
+                && molecule
+                    .atoms
+                    .iter()
+                    .all(|a| a.status == StepStatus::Success)
+            {
+                molecule.status = StepStatus::Success;
+                molecule.started_at = old
+                    .get("started_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                molecule.completed_at = old
+                    .get("completed_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+            }
+        }
+        progress
+    }
+
+    /// A finished molecule's output (its last atom's), if it finished.
+    pub fn finished_output(&self, id: &str) -> Option<Value> {
+        let molecule = self.molecules.get(id)?;
+        (molecule.status == StepStatus::Success).then(|| {
+            molecule
+                .atoms
+                .last()
+                .and_then(|a| a.output.clone())
+                .unwrap_or(Value::Null)
+        })
+    }
+
+    /// A finished atom's output, if it finished.
+    pub fn finished_atom(&self, molecule: &str, index: usize) -> Option<Value> {
+        let atom = self.molecules.get(molecule)?.atoms.get(index)?;
+        (atom.status == StepStatus::Success).then(|| atom.output.clone().unwrap_or(Value::Null))
+    }
+
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }

@@ -22,7 +22,6 @@ pub(crate) struct RunContext {
     pub store: Store,
     pub registry: Arc<ExecutorRegistry>,
     pub config: Arc<EngineConfig>,
-    pub owner: String,
     pub stats: Arc<EngineStats>,
 }
 
@@ -40,6 +39,8 @@ pub enum RunEnd {
 /// One run's shared state while its molecules execute.
 struct Live {
     ctx: Arc<RunContext>,
+    /// The claim's lease name: every write names it.
+    lease: String,
     run_id: RunId,
     workflow_id: WorkflowId,
     progress: Mutex<Progress>,
@@ -52,7 +53,7 @@ impl Live {
         let held = self
             .ctx
             .store
-            .save_progress(self.run_id, &self.ctx.owner, &progress.to_json())
+            .save_progress(self.run_id, &self.lease, &progress.to_json())
             .await?;
         if !held {
             self.lost.cancel();
@@ -82,21 +83,49 @@ pub(crate) async fn execute_run(
     shutdown: CancellationToken,
 ) -> Result<RunEnd, EngineError> {
     let run_id = claimed.run.id;
+    let lease = claimed.lease.clone();
+    if claimed.claims > ctx.config.max_claims as i32 {
+        let error = format!(
+            "the run was taken up {} times and never finished (its workers stopped or crashed); giving up",
+            claimed.claims - 1
+        );
+        let finished = ctx
+            .store
+            .finish_run(
+                run_id,
+                &lease,
+                RunStatus::Failed,
+                Some(error),
+                &claimed.run.result_data,
+            )
+            .await?;
+        return Ok(if finished {
+            RunEnd::Finished(RunStatus::Failed)
+        } else {
+            RunEnd::Lost
+        });
+    }
     let live = Arc::new(Live {
         ctx: ctx.clone(),
+        lease: lease.clone(),
         run_id,
         workflow_id: claimed.run.workflow_id,
-        progress: Mutex::new(Progress::new(&claimed.plan)),
+        progress: Mutex::new(Progress::resume(&claimed.plan, &claimed.run.result_data)),
         lost: CancellationToken::new(),
     });
     live.update(|_| {}).await?;
-    let heartbeat = tokio::spawn(keep_lease(ctx.clone(), run_id, live.lost.clone()));
+    let heartbeat = tokio::spawn(keep_lease(
+        ctx.clone(),
+        run_id,
+        lease.clone(),
+        live.lost.clone(),
+    ));
     let outcome = schedule(&live, &claimed, &shutdown).await;
     heartbeat.abort();
     let (status, error) = match outcome? {
         Schedule::Lost => return Ok(RunEnd::Lost),
         Schedule::Shutdown => {
-            ctx.store.release_run(run_id, &ctx.owner).await?;
+            ctx.store.release_run(run_id, &lease).await?;
             return Ok(RunEnd::Released);
         }
         Schedule::Done { failure: None } => (RunStatus::Success, None),
@@ -111,7 +140,7 @@ pub(crate) async fn execute_run(
     };
     let finished = ctx
         .store
-        .finish_run(run_id, &ctx.owner, status, error, &result_data)
+        .finish_run(run_id, &lease, status, error, &result_data)
         .await?;
     Ok(if finished {
         RunEnd::Finished(status)
@@ -133,10 +162,20 @@ async fn schedule(
 ) -> Result<Schedule, EngineError> {
     let ctx = &live.ctx;
     let molecules = claimed.plan.molecules();
-    let mut state: HashMap<&str, Molecule> = molecules
-        .iter()
-        .map(|m| (m.id.as_str(), Molecule::Pending))
-        .collect();
+    let mut state: HashMap<&str, Molecule> = {
+        // Taken up again after a crash: molecules a previous claim finished stay finished.
+        let progress = live.progress.lock().await;
+        molecules
+            .iter()
+            .map(|m| {
+                let resumed = progress.finished_output(&m.id);
+                (
+                    m.id.as_str(),
+                    resumed.map_or(Molecule::Pending, Molecule::Succeeded),
+                )
+            })
+            .collect()
+    };
     let mut tasks: JoinSet<(String, Result<Value, String>)> = JoinSet::new();
     let deadline = ctx
         .config
@@ -258,6 +297,11 @@ async fn run_molecule(
     let _ = live.update(|p| p.start_molecule(id, Utc::now())).await;
     let mut output = Value::Null;
     for (index, atom) in molecule.atoms.iter().enumerate() {
+        // Taken up again after a crash: what a previous claim finished is not done twice.
+        if let Some(done) = live.progress.lock().await.finished_atom(id, index) {
+            output = done;
+            continue;
+        }
         let Some(executor) = ctx.registry.resolve(atom) else {
             let error =
                 format!("molecule '{id}' atom '{atom}': no executor is configured for this atom");
@@ -313,8 +357,9 @@ async fn run_molecule(
 
 /// Renews the lease every third of its length; a refused renewal means the run was cancelled or
 /// taken over, so the run stops.
-async fn keep_lease(ctx: Arc<RunContext>, run_id: RunId, lost: CancellationToken) {
-    let every = ctx.config.lease / 3;
+async fn keep_lease(ctx: Arc<RunContext>, run_id: RunId, lease: String, lost: CancellationToken) {
+    // At least every second, so a cancel stops the run (and aborts an in-flight atom) promptly.
+    let every = (ctx.config.lease / 3).min(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
@@ -322,7 +367,7 @@ async fn keep_lease(ctx: Arc<RunContext>, run_id: RunId, lost: CancellationToken
         }
         match ctx
             .store
-            .renew_lease(run_id, &ctx.owner, ctx.config.lease)
+            .renew_lease(run_id, &lease, ctx.config.lease)
             .await
         {
             Ok(true) => {}

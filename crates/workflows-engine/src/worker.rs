@@ -79,7 +79,6 @@ impl Worker {
             store: self.store.clone(),
             registry: self.registry.clone(),
             config: self.config.clone(),
-            owner: self.id.clone(),
             stats: self.stats.clone(),
         });
         let mut running: JoinSet<()> = JoinSet::new();

@@ -23,6 +23,9 @@ pub struct ClaimedRun {
     pub plan: ExecutionPlan,
     /// How many times a worker has claimed it, this time included.
     pub claims: i32,
+    /// The lease this claim holds (worker id and claim number): every later write names it, so a
+    /// worker whose lease expired cannot finish a run that was taken up again, not even by itself.
+    pub lease: String,
 }
 
 fn lease_until(lease: Duration) -> DateTime<Utc> {
@@ -37,7 +40,8 @@ fn held_by(id: RunId, owner: &str) -> sea_orm::Condition {
 }
 
 impl Store {
-    /// Moves up to `limit` pending runs, oldest first, to `running` under a lease held by `owner`.
+    /// Moves up to `limit` pending runs, oldest first, to `running` under a lease held by `owner`
+    /// (see [`ClaimedRun::lease`] for the name later writes must give).
     /// On PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite
     /// has one writer at a time.
     pub async fn claim_runs(
@@ -60,7 +64,8 @@ impl Store {
             _ => ("?", "?", "?"),
         };
         let sql = format!(
-            "UPDATE workflows_workflowrun SET status = 'running', lease_owner = {owner_p}, \
+            "UPDATE workflows_workflowrun SET status = 'running', \
+             lease_owner = {owner_p} || '/' || CAST(COALESCE(claims, 0) + 1 AS TEXT), \
              lease_expires_at = {until_p}, claims = COALESCE(claims, 0) + 1 \
              WHERE id IN (SELECT id FROM workflows_workflowrun WHERE status = 'pending' \
                           ORDER BY id LIMIT {limit_p} {lock}) \
@@ -92,10 +97,12 @@ impl Store {
                     .unwrap_or_default(),
             };
             let claims = row.claims.unwrap_or(1);
+            let lease = row.lease_owner.clone().unwrap_or_default();
             claimed.push(ClaimedRun {
                 run: row.try_into()?,
                 plan,
                 claims,
+                lease,
             });
         }
         Ok(claimed)
