@@ -15,6 +15,7 @@ mod m20261126_000005_create_workflows_apitoken;
 mod m20261126_000006_create_workflows_idempotencykey;
 mod m20261126_000007_add_workflowrun_inputs;
 mod m20261126_000008_add_workflowrun_engine_columns;
+mod m20261126_000009_create_workflows_runqueue;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_workflows_idempotencykey::Migration),
             Box::new(m20261126_000007_add_workflowrun_inputs::Migration),
             Box::new(m20261126_000008_add_workflowrun_engine_columns::Migration),
+            Box::new(m20261126_000009_create_workflows_runqueue::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     shutdown_hands_runs_back_to_the_queue,
     without_nodes_molecules_used_run_in_order,
     a_run_whose_workers_keep_dying_fails_after_the_claim_limit,
+    runs_written_by_another_app_are_queued_and_executed,
 );
 
 fn diamond(extra_atoms: serde_json::Value) -> serde_json::Value {
@@ -358,5 +359,44 @@ async fn a_run_whose_workers_keep_dying_fails_after_the_claim_limit(db: TestDb) 
             .is_some_and(|e| e.contains("taken up 3 times")),
         "{:?}",
         done.error_message
+    );
+}
+
+async fn runs_written_by_another_app_are_queued_and_executed(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let root = staff(&db.store).await;
+    let w = workflow(
+        &db.store,
+        &root,
+        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.echo"]}}),
+    )
+    .await;
+    // As the Django app would insert it: no plan, no lease, only the seed columns.
+    let raw = db.raw().await;
+    raw.execute_unprepared(&format!(
+        "INSERT INTO workflows_workflowrun (workflow_id, started_at, status, result_data) \
+         VALUES ({}, '2026-11-26T10:00:00+00:00', 'pending', '{{}}')",
+        w.id
+    ))
+    .await
+    .expect("insert");
+    let runs = db
+        .store
+        .list_runs(
+            &root,
+            &Default::default(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .expect("runs");
+    let run = runs.items[0].id;
+    let worker = start(&db.store, builtins(), config());
+    let done = until_done(&db.store, &root, run, Duration::from_secs(20)).await;
+    worker.shutdown().await;
+    assert_eq!(done.status, RunStatus::Success, "{}", done.result_data);
+    assert_eq!(
+        done.result_data["molecules"]["m"]["atoms"][0]["output"]["molecule_id"],
+        "m"
     );
 }

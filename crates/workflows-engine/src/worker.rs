@@ -82,6 +82,11 @@ impl Worker {
             stats: self.stats.clone(),
         });
         let mut running: JoinSet<()> = JoinSet::new();
+        let listener = tokio::spawn(wake_on_notifications(
+            self.store.clone(),
+            self.wake.clone(),
+            shutdown.clone(),
+        ));
         let mut last_sweep: Option<tokio::time::Instant> = None;
         tracing::info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
         while !shutdown.is_cancelled() {
@@ -139,11 +144,39 @@ impl Worker {
         }
         tracing::info!(worker = %self.id, under_way = running.len(), "worker stopping; handing back runs under way");
         while running.join_next().await.is_some() {}
+        listener.abort();
         Ok(())
     }
 
     /// Polls at most this often (for tests and benchmarks).
     pub fn poll_interval(&self) -> Duration {
         self.config.poll_interval
+    }
+}
+
+/// On PostgreSQL, wakes the worker whenever a run is queued, so a new run starts within tens of
+/// milliseconds; polling stays as the fallback.
+async fn wake_on_notifications(store: Store, wake: Arc<Notify>, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match store.listen_for_runs().await {
+            Ok(None) => return,
+            Ok(Some(mut notifications)) => loop {
+                tokio::select! {
+                    next = notifications.next() => match next {
+                        Ok(()) => wake.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "run notifications stopped; listening again");
+                            break;
+                        }
+                    },
+                    () = shutdown.cancelled() => return,
+                }
+            },
+            Err(e) => tracing::warn!(error = ?e, "cannot listen for run notifications; polling"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
     }
 }

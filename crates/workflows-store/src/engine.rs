@@ -9,7 +9,9 @@ use crate::entity::{run, workflow};
 use crate::error::StoreResult;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
 use serde_json::Value;
 use std::time::Duration;
 use workflows_domain::{ExecutionPlan, RunId, RunStatus, Workflow, WorkflowRun};
@@ -53,37 +55,66 @@ impl Store {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let backend = self.backend();
-        let lock = if backend == DbBackend::Postgres {
-            "FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
+        let until = lease_until(lease);
+        let mut rows = match self.backend() {
+            DbBackend::Postgres => {
+                // One statement: take queue rows no other worker holds, drop them from the queue,
+                // and move their runs to running under this claim's lease.
+                let sql = "WITH c AS (SELECT run_id FROM workflows_runqueue ORDER BY run_id LIMIT $3 \
+                                      FOR UPDATE SKIP LOCKED), \
+                                d AS (DELETE FROM workflows_runqueue q USING c WHERE q.run_id = c.run_id \
+                                      RETURNING q.run_id) \
+                           UPDATE workflows_workflowrun r SET status = 'running', \
+                                  lease_owner = $1 || '/' || CAST(COALESCE(r.claims, 0) + 1 AS TEXT), \
+                                  lease_expires_at = $2, claims = COALESCE(r.claims, 0) + 1 \
+                           FROM d WHERE r.id = d.run_id AND r.status = 'pending' \
+                           RETURNING r.*";
+                let statement = Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    [owner.into(), until.into(), (limit as i64).into()],
+                );
+                run::Entity::find()
+                    .from_raw_sql(statement)
+                    .all(&self.db)
+                    .await?
+            }
+            _ => {
+                // SQLite has one writer at a time; the DELETE takes the write lock first.
+                let txn = self.db.begin().await?;
+                let taken = txn
+                    .query_all_raw(Statement::from_sql_and_values(
+                        DbBackend::Sqlite,
+                        "DELETE FROM workflows_runqueue WHERE run_id IN \
+                         (SELECT run_id FROM workflows_runqueue ORDER BY run_id LIMIT ?) RETURNING run_id",
+                        [(limit as i64).into()],
+                    ))
+                    .await?;
+                let ids: Vec<i64> = taken
+                    .iter()
+                    .filter_map(|r| r.try_get::<i64>("", "run_id").ok())
+                    .collect();
+                let mut rows = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let statement = Statement::from_sql_and_values(
+                        DbBackend::Sqlite,
+                        "UPDATE workflows_workflowrun SET status = 'running', \
+                         lease_owner = ? || '/' || CAST(COALESCE(claims, 0) + 1 AS TEXT), \
+                         lease_expires_at = ?, claims = COALESCE(claims, 0) + 1 \
+                         WHERE id = ? AND status = 'pending' RETURNING *",
+                        [owner.into(), until.into(), id.into()],
+                    );
+                    rows.extend(
+                        run::Entity::find()
+                            .from_raw_sql(statement)
+                            .one(&txn)
+                            .await?,
+                    );
+                }
+                txn.commit().await?;
+                rows
+            }
         };
-        let (owner_p, until_p, limit_p) = match backend {
-            DbBackend::Postgres => ("$1", "$2", "$3"),
-            _ => ("?", "?", "?"),
-        };
-        let sql = format!(
-            "UPDATE workflows_workflowrun SET status = 'running', \
-             lease_owner = {owner_p} || '/' || CAST(COALESCE(claims, 0) + 1 AS TEXT), \
-             lease_expires_at = {until_p}, claims = COALESCE(claims, 0) + 1 \
-             WHERE id IN (SELECT id FROM workflows_workflowrun WHERE status = 'pending' \
-                          ORDER BY id LIMIT {limit_p} {lock}) \
-             RETURNING *"
-        );
-        let statement = Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                owner.into(),
-                lease_until(lease).into(),
-                (limit as i64).into(),
-            ],
-        );
-        let mut rows = run::Entity::find()
-            .from_raw_sql(statement)
-            .all(&self.db)
-            .await?;
         rows.sort_by_key(|r| r.id);
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
@@ -190,5 +221,42 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected)
+    }
+}
+
+/// Wakes a worker when a run is queued (PostgreSQL `LISTEN workflows_runs` on one connection).
+pub struct RunNotifications {
+    listener: sea_orm::sqlx::postgres::PgListener,
+}
+
+impl RunNotifications {
+    /// Waits for the next notification.
+    pub async fn next(&mut self) -> StoreResult<()> {
+        self.listener
+            .recv()
+            .await
+            .map(drop)
+            .map_err(|e| crate::StoreError::Unavailable(sea_orm::DbErr::Custom(e.to_string())))
+    }
+}
+
+impl Store {
+    /// Notifications of newly queued runs, on PostgreSQL; `None` on SQLite (one process polls).
+    pub async fn listen_for_runs(&self) -> StoreResult<Option<RunNotifications>> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let unavailable = |e: sea_orm::sqlx::Error| {
+            crate::StoreError::Unavailable(sea_orm::DbErr::Custom(e.to_string()))
+        };
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .map_err(unavailable)?;
+        listener
+            .listen("workflows_runs")
+            .await
+            .map_err(unavailable)?;
+        Ok(Some(RunNotifications { listener }))
     }
 }
