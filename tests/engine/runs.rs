@@ -283,31 +283,37 @@ async fn the_run_timeout_fails_a_run_that_takes_too_long(db: TestDb) {
 
 async fn shutdown_hands_runs_back_to_the_queue(db: TestDb) {
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({
-            "molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.sleep"]},
-            "dag_spec": {"nodes": [{"id": "m", "data": {"sleep_ms": 3000}}]}
-        }),
-    )
+    let w = workflow(&db.store, &root, json!({
+        "molecules_used": ["slow", "next"], "atoms_in_molecules": {"slow": ["builtin.sleep"], "next": ["builtin.echo"]},
+        "dag_spec": {"nodes": [{"id": "slow", "data": {"sleep_ms": 800}}, {"id": "next"}], "edges": [{"source": "slow", "target": "next"}]}
+    }))
     .await;
     let run = execute(&db.store, &root, &w, None).await;
     let worker = start(&db.store, builtins(), config());
     until(&db.store, &root, run, Duration::from_secs(10), |r| {
-        r.status == RunStatus::Running
+        r.result_data["molecules"]["slow"]["status"] == "running"
     })
     .await;
+    // Shutting down: the atom under way gets to finish, nothing new starts, the run goes back.
     worker.shutdown().await;
+    let handed_back = db.store.get_run(&root, run).await.expect("run");
+    assert_eq!(handed_back.status, RunStatus::Pending, "handed back");
     assert_eq!(
-        db.store.get_run(&root, run).await.expect("run").status,
-        RunStatus::Pending,
-        "handed back"
+        handed_back.result_data["molecules"]["slow"]["atoms"][0]["status"], "success",
+        "the atom under way finished"
+    );
+    assert_ne!(
+        handed_back.result_data["molecules"]["next"]["atoms"][0]["status"], "success",
+        "nothing new started"
     );
     let next = start(&db.store, builtins(), config());
     let done = until_done(&db.store, &root, run, Duration::from_secs(20)).await;
     next.shutdown().await;
     assert_eq!(done.status, RunStatus::Success);
+    assert_eq!(
+        done.result_data["molecules"]["slow"]["atoms"][0]["attempts"], 1,
+        "the finished atom was not run again"
+    );
 }
 
 async fn without_nodes_molecules_used_run_in_order(db: TestDb) {

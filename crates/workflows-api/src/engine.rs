@@ -34,6 +34,7 @@ pub fn config(settings: &EngineSettings, concurrency: Option<usize>) -> EngineCo
             .map(|(atom, r)| (atom.clone(), policy(r)))
             .collect(),
         max_claims: settings.max_claims.max(1),
+        shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
     }
 }
 

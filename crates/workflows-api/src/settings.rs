@@ -31,6 +31,7 @@ pub struct EngineSettings {
     pub sweep_interval_seconds: u64,
     pub run_timeout_seconds: u64,
     pub max_claims: u32,
+    pub shutdown_grace_seconds: u64,
     pub builtin_atoms: bool,
     pub retry: RetrySettings,
     #[serde(default)]

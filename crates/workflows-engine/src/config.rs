@@ -60,6 +60,8 @@ pub struct EngineConfig {
     pub atom_retry: HashMap<String, RetryPolicy>,
     /// A run taken up this many times without finishing (its workers kept dying) fails.
     pub max_claims: u32,
+    /// On shutdown, how long atoms under way may take to finish before their runs are handed back.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for EngineConfig {
@@ -74,6 +76,7 @@ impl Default for EngineConfig {
             retry: RetryPolicy::default(),
             atom_retry: HashMap::new(),
             max_claims: 3,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

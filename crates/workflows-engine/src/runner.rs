@@ -1,5 +1,7 @@
 //! Executes one claimed run: molecules in dependency order (independent branches at once, up to a
-//! limit), each molecule's atoms in order with retries, progress written after every atom.
+//! limit), each molecule's atoms in order with retries. Finished atoms are written at once; other
+//! progress (starts, retries, molecule ends) is coalesced to one write per run every
+//! [`PROGRESS_EVERY`], and the end is always written.
 
 use crate::EngineError;
 use crate::config::EngineConfig;
@@ -10,12 +12,17 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use workflows_domain::{PlannedMolecule, RunId, RunStatus, WorkflowId};
 use workflows_store::{ClaimedRun, Store};
+
+/// Progress writes of one run are at least this far apart (the final write is never held back).
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// What the worker shares with each run it executes.
 pub(crate) struct RunContext {
@@ -44,28 +51,69 @@ struct Live {
     run_id: RunId,
     workflow_id: WorkflowId,
     progress: Mutex<Progress>,
+    /// When progress was last written, and whether it changed since.
+    last_write: Mutex<Instant>,
+    dirty: AtomicBool,
+    /// The run is no longer ours: stop at once.
     lost: CancellationToken,
+    /// The worker is shutting down: start no new atom.
+    draining: CancellationToken,
 }
 
 impl Live {
-    /// Writes the live picture; a refused write means the run is no longer ours.
-    async fn save(&self, progress: &Progress) -> Result<(), EngineError> {
-        let held = self
+    async fn update(&self, change: impl FnOnce(&mut Progress)) {
+        let mut progress = self.progress.lock().await;
+        change(&mut progress);
+        self.dirty.store(true, Ordering::Relaxed);
+        let due = self.last_write.lock().await.elapsed() >= PROGRESS_EVERY;
+        if due {
+            self.write(&progress).await;
+        }
+    }
+
+    /// Applies a change and writes it at once: a finished atom is recorded before anything else
+    /// happens, so a run taken up after a crash never repeats it.
+    async fn update_now(&self, change: impl FnOnce(&mut Progress)) {
+        let mut progress = self.progress.lock().await;
+        change(&mut progress);
+        self.write(&progress).await;
+    }
+
+    /// Writes the picture if it changed since the last write.
+    async fn flush(&self) {
+        if self.dirty.load(Ordering::Relaxed) {
+            let progress = self.progress.lock().await;
+            self.write(&progress).await;
+        }
+    }
+
+    async fn write(&self, progress: &Progress) {
+        *self.last_write.lock().await = Instant::now();
+        self.dirty.store(false, Ordering::Relaxed);
+        match self
             .ctx
             .store
             .save_progress(self.run_id, &self.lease, &progress.to_json())
-            .await?;
-        if !held {
-            self.lost.cancel();
+            .await
+        {
+            Ok(true) => {}
+            // A refused write means the run is no longer ours.
+            Ok(false) => self.lost.cancel(),
+            // A passing database error: the next write carries this change too.
+            Err(e) => {
+                self.dirty.store(true, Ordering::Relaxed);
+                tracing::warn!(run_id = self.run_id.0, error = ?e, "could not write progress");
+            }
         }
-        Ok(())
     }
+}
 
-    async fn update(&self, change: impl FnOnce(&mut Progress)) -> Result<(), EngineError> {
-        let mut progress = self.progress.lock().await;
-        change(&mut progress);
-        self.save(&progress).await
-    }
+/// How one molecule's execution ended.
+enum MoleculeEnd {
+    Done(Value),
+    Failed(String),
+    /// Stopped before its next atom because the worker is shutting down.
+    Drained,
 }
 
 #[derive(Debug)]
@@ -111,20 +159,20 @@ pub(crate) async fn execute_run(
         run_id,
         workflow_id: claimed.run.workflow_id,
         progress: Mutex::new(Progress::resume(&claimed.plan, &claimed.run.result_data)),
+        // The claim itself counts as a write: a run that finishes quickly writes only at the end.
+        last_write: Mutex::new(Instant::now()),
+        dirty: AtomicBool::new(true),
         lost: CancellationToken::new(),
+        draining: CancellationToken::new(),
     });
-    live.update(|_| {}).await?;
-    let heartbeat = tokio::spawn(keep_lease(
-        ctx.clone(),
-        run_id,
-        lease.clone(),
-        live.lost.clone(),
-    ));
+    let heartbeat = tokio::spawn(keep_lease(live.clone()));
     let outcome = schedule(&live, &claimed, &shutdown).await;
     heartbeat.abort();
     let (status, error) = match outcome? {
         Schedule::Lost => return Ok(RunEnd::Lost),
         Schedule::Shutdown => {
+            // What finished is kept, so whoever takes the run up next resumes after it.
+            live.flush().await;
             ctx.store.release_run(run_id, &lease).await?;
             return Ok(RunEnd::Released);
         }
@@ -155,6 +203,8 @@ enum Schedule {
     Shutdown,
 }
 
+type MoleculeTasks = JoinSet<(String, MoleculeEnd)>;
+
 async fn schedule(
     live: &Arc<Live>,
     claimed: &ClaimedRun,
@@ -176,11 +226,8 @@ async fn schedule(
             })
             .collect()
     };
-    let mut tasks: JoinSet<(String, Result<Value, String>)> = JoinSet::new();
-    let deadline = ctx
-        .config
-        .run_timeout
-        .map(|t| tokio::time::Instant::now() + t);
+    let mut tasks: MoleculeTasks = JoinSet::new();
+    let deadline = ctx.config.run_timeout.map(|t| Instant::now() + t);
     let run_inputs = claimed
         .run
         .inputs
@@ -200,7 +247,7 @@ async fn schedule(
                 live.update(|p| {
                     p.end_molecule(&molecule.id, StepStatus::Skipped, None, Utc::now())
                 })
-                .await?;
+                .await;
             }
         }
         for molecule in molecules {
@@ -247,24 +294,15 @@ async fn schedule(
         tokio::select! {
             joined = tasks.join_next() => {
                 let Some(joined) = joined else { continue };
-                let (id, result) = joined.map_err(|e| EngineError::Task(e.to_string()))?;
-                let id = molecules.iter().find(|m| m.id == id).map(|m| m.id.as_str()).unwrap_or_default();
-                let (status, error) = match &result {
-                    Ok(_) => (StepStatus::Success, None),
-                    Err(e) => (StepStatus::Failed, Some(e.clone())),
-                };
-                live.update(|p| p.end_molecule(id, status, error, Utc::now())).await?;
-                state.insert(id, match result {
-                    Ok(output) => Molecule::Succeeded(output),
-                    Err(e) => Molecule::Failed(e),
-                });
+                let (id, end) = joined.map_err(|e| EngineError::Task(e.to_string()))?;
+                record(live, molecules, &mut state, &id, end).await;
             }
             () = live.lost.cancelled() => {
                 tasks.abort_all();
                 return Ok(Schedule::Lost);
             }
             () = shutdown.cancelled() => {
-                tasks.abort_all();
+                drain(live, molecules, &mut state, &mut tasks).await?;
                 return Ok(Schedule::Shutdown);
             }
             () = timeout => {
@@ -274,27 +312,77 @@ async fn schedule(
             }
         }
     }
+    if live.lost.is_cancelled() {
+        return Ok(Schedule::Lost);
+    }
     let failure = molecules
         .iter()
         .find_map(|m| match state.get(m.id.as_str()) {
             Some(Molecule::Failed(e)) => Some(e.clone()),
             _ => None,
         });
-    if live.lost.is_cancelled() {
-        return Ok(Schedule::Lost);
-    }
     Ok(Schedule::Done { failure })
 }
 
-/// A molecule's atoms in order; its output is the last atom's output (`null` without atoms).
-async fn run_molecule(
+/// Notes how a molecule ended.
+async fn record<'a>(
     live: &Live,
-    molecule: &PlannedMolecule,
-    inputs: Value,
-) -> Result<Value, String> {
+    molecules: &'a [PlannedMolecule],
+    state: &mut HashMap<&'a str, Molecule>,
+    id: &str,
+    end: MoleculeEnd,
+) {
+    let Some(id) = molecules.iter().find(|m| m.id == id).map(|m| m.id.as_str()) else {
+        return;
+    };
+    match end {
+        MoleculeEnd::Done(output) => {
+            live.update(|p| p.end_molecule(id, StepStatus::Success, None, Utc::now()))
+                .await;
+            state.insert(id, Molecule::Succeeded(output));
+        }
+        MoleculeEnd::Failed(error) => {
+            live.update(|p| {
+                p.end_molecule(id, StepStatus::Failed, Some(error.clone()), Utc::now())
+            })
+            .await;
+            state.insert(id, Molecule::Failed(error));
+        }
+        // Left as it was: whoever takes the run up next starts it again.
+        MoleculeEnd::Drained => {}
+    }
+}
+
+/// Shutting down: no new atom starts; atoms under way get the grace period to finish.
+async fn drain<'a>(
+    live: &Live,
+    molecules: &'a [PlannedMolecule],
+    state: &mut HashMap<&'a str, Molecule>,
+    tasks: &mut MoleculeTasks,
+) -> Result<(), EngineError> {
+    live.draining.cancel();
+    let grace = live.ctx.config.shutdown_grace;
+    let finishing = async {
+        while let Some(joined) = tasks.join_next().await {
+            let (id, end) = joined.map_err(|e| EngineError::Task(e.to_string()))?;
+            record(live, molecules, state, &id, end).await;
+        }
+        Ok::<(), EngineError>(())
+    };
+    match tokio::time::timeout(grace, finishing).await {
+        Ok(result) => result,
+        Err(_) => {
+            tasks.abort_all();
+            Ok(())
+        }
+    }
+}
+
+/// A molecule's atoms in order; its output is the last atom's output (`null` without atoms).
+async fn run_molecule(live: &Live, molecule: &PlannedMolecule, inputs: Value) -> MoleculeEnd {
     let ctx = &live.ctx;
     let id = molecule.id.as_str();
-    let _ = live.update(|p| p.start_molecule(id, Utc::now())).await;
+    live.update(|p| p.start_molecule(id, Utc::now())).await;
     let mut output = Value::Null;
     for (index, atom) in molecule.atoms.iter().enumerate() {
         // Taken up again after a crash: what a previous claim finished is not done twice.
@@ -305,15 +393,17 @@ async fn run_molecule(
         let Some(executor) = ctx.registry.resolve(atom) else {
             let error =
                 format!("molecule '{id}' atom '{atom}': no executor is configured for this atom");
-            let _ = live
-                .update(|p| p.end_atom(id, index, Err(error.clone()), Utc::now()))
+            live.update(|p| p.end_atom(id, index, Err(error.clone()), Utc::now()))
                 .await;
-            return Err(error);
+            return MoleculeEnd::Failed(error);
         };
         let policy = ctx.config.retry_for(atom);
         let mut attempt = 1;
         loop {
-            let _ = live.update(|p| p.start_atom(id, index, Utc::now())).await;
+            if live.draining.is_cancelled() {
+                return MoleculeEnd::Drained;
+            }
+            live.update(|p| p.start_atom(id, index, Utc::now())).await;
             let call = AtomCall {
                 run_id: live.run_id,
                 workflow_id: live.workflow_id,
@@ -325,18 +415,18 @@ async fn run_molecule(
             };
             match executor.execute(&call).await {
                 Ok(value) => {
-                    let _ = live
-                        .update(|p| p.end_atom(id, index, Ok(value.clone()), Utc::now()))
+                    live.update_now(|p| p.end_atom(id, index, Ok(value.clone()), Utc::now()))
                         .await;
                     output = value;
                     break;
                 }
                 Err(AtomError::Retryable(cause)) if attempt < policy.max_attempts.max(1) => {
                     ctx.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let _ = live.update(|p| p.retry_atom(id, index, cause)).await;
+                    live.update(|p| p.retry_atom(id, index, cause)).await;
                     tokio::select! {
                         () = tokio::time::sleep(policy.delay(attempt)) => {}
-                        () = live.lost.cancelled() => return Err("the run was stopped".to_owned()),
+                        () = live.draining.cancelled() => return MoleculeEnd::Drained,
+                        () = live.lost.cancelled() => return MoleculeEnd::Drained,
                     }
                     attempt += 1;
                 }
@@ -344,39 +434,47 @@ async fn run_molecule(
                     let error = format!(
                         "molecule '{id}' atom '{atom}' failed after {attempt} attempt(s): {e}"
                     );
-                    let _ = live
-                        .update(|p| p.end_atom(id, index, Err(e.to_string()), Utc::now()))
+                    live.update(|p| p.end_atom(id, index, Err(e.to_string()), Utc::now()))
                         .await;
-                    return Err(error);
+                    return MoleculeEnd::Failed(error);
                 }
             }
         }
     }
-    Ok(output)
+    MoleculeEnd::Done(output)
 }
 
-/// Renews the lease every third of its length; a refused renewal means the run was cancelled or
-/// taken over, so the run stops.
-async fn keep_lease(ctx: Arc<RunContext>, run_id: RunId, lease: String, lost: CancellationToken) {
-    // At least every second, so a cancel stops the run (and aborts an in-flight atom) promptly.
-    let every = (ctx.config.lease / 3).min(std::time::Duration::from_secs(1));
+/// Writes held-back progress every [`PROGRESS_EVERY`] and renews the lease every third of it (at
+/// least every second, so a cancel stops the run and aborts an in-flight atom promptly). A refused
+/// renewal means the run was cancelled or taken over.
+async fn keep_lease(live: Arc<Live>) {
+    let ctx = &live.ctx;
+    let renew_every = (ctx.config.lease / 3).min(Duration::from_secs(1));
+    let mut renewed = Instant::now();
     loop {
         tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = lost.cancelled() => return,
+            () = tokio::time::sleep(PROGRESS_EVERY) => {}
+            () = live.lost.cancelled() => return,
         }
+        if live.last_write.lock().await.elapsed() >= PROGRESS_EVERY {
+            live.flush().await;
+        }
+        if renewed.elapsed() < renew_every {
+            continue;
+        }
+        renewed = Instant::now();
         match ctx
             .store
-            .renew_lease(run_id, &lease, ctx.config.lease)
+            .renew_lease(live.run_id, &live.lease, ctx.config.lease)
             .await
         {
             Ok(true) => {}
             Ok(false) => {
-                lost.cancel();
+                live.lost.cancel();
                 return;
             }
             // A passing database error: the lease has slack; try again next beat.
-            Err(e) => tracing::warn!(run_id = run_id.0, error = ?e, "could not renew a lease"),
+            Err(e) => tracing::warn!(run_id = live.run_id.0, error = ?e, "could not renew a lease"),
         }
     }
 }
