@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-schemathesis migrate lint fmt doc clean
+.PHONY: run build test test-schemathesis bench-engine migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -32,6 +32,11 @@ test:
 test-schemathesis: build
 	tests/schemathesis/run.sh sqlite
 	tests/schemathesis/run.sh postgres
+
+# Engine throughput and execute-to-running latency on PostgreSQL (release build); see bench/RESULTS.md.
+bench-engine:
+	$(CARGO) build --release -p workflows-bench
+	target/release/engine-bench $(PG_ADMIN_URL) 2000
 
 migrate: build
 	$(BIN) migrate up

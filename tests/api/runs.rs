@@ -212,3 +212,112 @@ async fn runs_list_filters_by_workflow_and_status(db: TestDb) {
     .await;
     assert_eq!(of_b.body["count"], json!(1));
 }
+
+mod states {
+    use super::*;
+
+    on_both_backends!(the_state_machine_is_published_as_the_server_enforces_it);
+
+    async fn the_state_machine_is_published_as_the_server_enforces_it(db: TestDb) {
+        let c = cast(&db).await;
+        let app = app(&db).await;
+        let reply = call(
+            &app,
+            Method::GET,
+            &format!("{API}/runs/states/"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(
+            reply.body["statuses"],
+            json!([
+                "pending",
+                "running",
+                "completed",
+                "success",
+                "failed",
+                "failure",
+                "cancelled"
+            ])
+        );
+        assert_eq!(
+            reply.body["terminal"],
+            json!(["completed", "success", "failed", "failure", "cancelled"])
+        );
+        assert_eq!(
+            reply.body["moves"]["pending"].as_array().map(Vec::len),
+            Some(7)
+        );
+        assert_eq!(reply.body["moves"]["success"], json!(["success"]));
+        // Every published move is accepted and every other one refused, through the real API.
+        let w = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/"),
+            Some(&c.alice.token),
+            Some(front_end_body()),
+        )
+        .await
+        .body["id"]
+            .clone();
+        let statuses = reply.body["statuses"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for from in &statuses {
+            for to in &statuses {
+                let run = call(
+                    &app,
+                    Method::POST,
+                    &format!("{API}/workflows/{w}/execute/"),
+                    Some(&c.alice.token),
+                    None,
+                )
+                .await
+                .body["run_id"]
+                    .clone();
+                let url = format!("{API}/runs/{run}/");
+                if from != "pending" {
+                    if from != "running" {
+                        call(
+                            &app,
+                            Method::PATCH,
+                            &url,
+                            Some(&c.alice.token),
+                            Some(json!({"status": "running"})),
+                        )
+                        .await;
+                    }
+                    let set = call(
+                        &app,
+                        Method::PATCH,
+                        &url,
+                        Some(&c.alice.token),
+                        Some(json!({"status": from})),
+                    )
+                    .await;
+                    assert_eq!(set.status, StatusCode::OK, "to {from}");
+                }
+                let allowed = reply.body["moves"][from.as_str().unwrap_or("")]
+                    .as_array()
+                    .is_some_and(|a| a.contains(to));
+                let moved = call(
+                    &app,
+                    Method::PATCH,
+                    &url,
+                    Some(&c.alice.token),
+                    Some(json!({"status": to})),
+                )
+                .await;
+                let expected = if allowed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CONFLICT
+                };
+                assert_eq!(moved.status, expected, "{from} -> {to}");
+            }
+        }
+    }
+}

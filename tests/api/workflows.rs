@@ -442,3 +442,44 @@ async fn inactive_workflows_answer_409(db: TestDb) {
     );
     assert_eq!(rows(&db, "workflows_workflowrun").await, 0);
 }
+
+mod validate {
+    use super::*;
+
+    on_both_backends!(validate_answers_the_plan_or_field_errors_and_saves_nothing);
+
+    async fn validate_answers_the_plan_or_field_errors_and_saves_nothing(db: TestDb) {
+        let c = cast(&db).await;
+        let app = app(&db).await;
+        let url = format!("{API}/workflows/validate/");
+        let mut body = front_end_body();
+        body["dag_spec"] = json!({
+            "nodes": [{"id": "load"}, {"id": "left"}, {"id": "right"}, {"id": "join"}],
+            "edges": [{"source": "load", "target": "left"}, {"source": "load", "target": "right"},
+                      {"source": "left", "target": "join"}, {"source": "right", "target": "join"}]
+        });
+        let ok = call(&app, Method::POST, &url, Some(&c.alice.token), Some(body)).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert_eq!(
+            ok.body,
+            json!({"valid": true, "plan": [["load"], ["left", "right"], ["join"]]})
+        );
+        let cyclic = call(&app, Method::POST, &url, Some(&c.alice.token), Some(json!({
+            "project_id": 1, "project_name": "p", "name": "n",
+            "dag_spec": {"nodes": [{"id": "a"}, {"id": "b"}], "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "a"}]}
+        })))
+        .await;
+        assert_eq!(cyclic.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            cyclic.body,
+            json!({"dag_spec": ["the graph has a cycle through node 'a'"]})
+        );
+        let unauthenticated = call(&app, Method::POST, &url, None, Some(front_end_body())).await;
+        assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            rows(&db, "workflows_workflow").await,
+            0,
+            "validation saves nothing"
+        );
+    }
+}

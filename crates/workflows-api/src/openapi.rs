@@ -20,15 +20,15 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
     ),
     paths(
         workflows::list, workflows::create, workflows::retrieve, workflows::replace, workflows::patch,
-        workflows::delete, workflows::execute, workflows::runs,
-        runs::list, runs::retrieve, runs::patch, runs::cancel,
+        workflows::delete, workflows::execute, workflows::runs, workflows::validate,
+        runs::list, runs::retrieve, runs::patch, runs::cancel, runs::states,
         health::healthz, health::readyz, crate::metrics::scrape,
     ),
     components(schemas(
         schema::Workflow, schema::WorkflowWrite, schema::WorkflowPatch, schema::WorkflowRun, schema::RunStatus, schema::RunWrite,
         schema::ExecuteRequest, schema::ExecutionReceipt, schema::WorkflowPage, schema::RunPage,
         schema::ErrorDetail, schema::ValidationError, schema::BadRequest, schema::StatusConflict,
-        schema::PreconditionFailed, schema::Health, schema::Readiness,
+        schema::PreconditionFailed, schema::Health, schema::Readiness, schema::StateMachine, schema::Validation,
     )),
     modifiers(&TokenAuth),
     tags(

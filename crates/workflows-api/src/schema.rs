@@ -243,3 +243,20 @@ pub struct Readiness {
     /// Why the service is not ready.
     reason: Option<String>,
 }
+
+/// The published run state machine.
+#[derive(ToSchema)]
+pub struct StateMachine {
+    statuses: Vec<RunStatus>,
+    terminal: Vec<RunStatus>,
+    /// For each status, where it may move (itself included, as a no-op).
+    moves: BTreeMap<String, Vec<RunStatus>>,
+}
+
+/// A valid workflow and its execution plan.
+#[derive(ToSchema)]
+pub struct Validation {
+    valid: bool,
+    /// Molecule ids in stages; everything in a stage may run at once.
+    plan: Vec<Vec<String>>,
+}

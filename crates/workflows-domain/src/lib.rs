@@ -61,6 +61,6 @@ pub use run::{
     WorkflowExecution, WorkflowRun,
 };
 pub use slug::{FALLBACK_SLUG, MAX_SLUG_CHARS, Slug, SlugError};
-pub use status::{InvalidMove, RunStatus, UnknownStatus};
+pub use status::{InvalidMove, RunStatus, StateMachine, UnknownStatus};
 pub use user::{ApiToken, User};
 pub use workflow::{NewWorkflow, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowPatch};

@@ -130,6 +130,27 @@ impl ExecutionPlan {
     pub fn molecules(&self) -> &[PlannedMolecule] {
         &self.molecules
     }
+
+    /// The molecule ids in stages: everything within a stage may run at once, once the stages
+    /// before it are done.
+    pub fn stages(&self) -> Vec<Vec<&str>> {
+        let mut level: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for molecule in &self.molecules {
+            let stage = molecule
+                .upstream
+                .iter()
+                .filter_map(|u| level.get(u.as_str()).map(|l| l + 1))
+                .max()
+                .unwrap_or(0);
+            level.insert(molecule.id.as_str(), stage);
+        }
+        let depth = level.values().copied().max().map_or(0, |d| d + 1);
+        let mut stages = vec![Vec::new(); depth];
+        for molecule in &self.molecules {
+            stages[level[molecule.id.as_str()]].push(molecule.id.as_str());
+        }
+        stages
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +171,7 @@ mod tests {
         let plan = ExecutionPlan::from_definition(workflow.definition());
         let ids: Vec<_> = plan.molecules().iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b", "c"]);
+        assert_eq!(plan.stages(), vec![vec!["a", "b"], vec!["c"]]);
         assert_eq!(plan.molecules()[2].upstream, vec!["a", "b"]);
         assert_eq!(plan.molecules()[2].params, json!({"k": 1}));
         assert!(plan.molecules()[1].atoms.is_empty());
@@ -172,5 +194,6 @@ mod tests {
             .map(|m| (m.id.as_str(), m.upstream.clone()))
             .collect();
         assert_eq!(ids, vec![("m2", vec![]), ("m1", vec!["m2".to_owned()])]);
+        assert_eq!(plan.stages(), vec![vec!["m2"], vec!["m1"]]);
     }
 }

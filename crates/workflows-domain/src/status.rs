@@ -115,6 +115,35 @@ impl RunStatus {
     }
 }
 
+/// The published state machine: every status, which are terminal, and where each may move, as
+/// data (from the same rule the server enforces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StateMachine {
+    /// Every status.
+    pub statuses: Vec<RunStatus>,
+    /// The terminal ones.
+    pub terminal: Vec<RunStatus>,
+    /// For each status, the statuses it may move to (itself included, as a no-op).
+    pub moves: std::collections::BTreeMap<RunStatus, Vec<RunStatus>>,
+}
+
+impl StateMachine {
+    /// The machine [`RunStatus::can_move_to`] defines.
+    pub fn published() -> Self {
+        Self {
+            statuses: RunStatus::ALL.to_vec(),
+            terminal: RunStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_terminal())
+                .collect(),
+            moves: RunStatus::ALL
+                .into_iter()
+                .map(|s| (s, s.allowed_moves()))
+                .collect(),
+        }
+    }
+}
+
 impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -11,6 +11,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 /// The API routes below the base path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Fixed paths before the `{id}` ones they would otherwise be mistaken for.
+    cfg.service(
+        resource("/workflows/validate", &["POST"]).route(web::post().to(workflows::validate)),
+    )
+    .service(resource("/runs/states", &["GET"]).route(web::get().to(runs::states)));
     cfg.service(
         resource("/workflows", &["GET", "POST"])
             .route(web::get().to(workflows::list))

@@ -117,3 +117,11 @@ pub async fn cancel(
     let run = state.store.cancel_run(&caller.actor, RunId(*id)).await?;
     Ok(HttpResponse::Ok().json(&run))
 }
+
+/// The run statuses, which are terminal, and the allowed moves, as the server enforces them.
+#[utoipa::path(get, path = "/api/workflows/runs/states/", tag = "runs",
+    responses((status = 200, body = schema::StateMachine), (status = 401, body = schema::ErrorDetail)),
+    security(("token" = [])))]
+pub async fn states(_caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(workflows_domain::StateMachine::published())
+}

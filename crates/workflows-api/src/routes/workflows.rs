@@ -308,3 +308,19 @@ pub async fn runs(
         .await?;
     Ok(page_response(&req, &query, page))
 }
+
+/// Checks a workflow as `POST /workflows/` would, without saving it; answers the execution plan in
+/// stages of molecules that may run at once.
+#[utoipa::path(post, path = "/api/workflows/workflows/validate/", tag = "workflows",
+    request_body(content = schema::WorkflowWrite, content_type = "application/json"),
+    responses(
+        (status = 200, body = schema::Validation),
+        (status = 400, body = schema::BadRequest), (status = 401, body = schema::ErrorDetail),
+        (status = 413, body = schema::ErrorDetail), (status = 415, body = schema::ErrorDetail),
+    ),
+    security(("token" = [])))]
+pub async fn validate(_caller: Caller, body: JsonBody) -> ApiResult<HttpResponse> {
+    let new = NewWorkflow::from_json(&body.or_empty_object())?;
+    let plan = workflows_domain::ExecutionPlan::from_definition(new.definition());
+    Ok(HttpResponse::Ok().json(serde_json::json!({"valid": true, "plan": plan.stages()})))
+}
