@@ -51,6 +51,11 @@ pub fn registry(settings: &EngineSettings) -> anyhow::Result<ExecutorRegistry> {
             base_url: Some(http.base_url.clone()).filter(|u| !u.is_empty()),
             urls: http.atoms.clone(),
             timeout: Duration::from_millis(http.timeout_ms),
+            timeouts: http
+                .timeouts_ms
+                .iter()
+                .map(|(atom, ms)| (atom.clone(), Duration::from_millis(*ms)))
+                .collect(),
         })?);
         for atom in http.atoms.keys() {
             registry = registry.register(atom.clone(), executor.clone());

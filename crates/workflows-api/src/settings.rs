@@ -51,6 +51,8 @@ pub struct HttpAtomSettings {
     pub base_url: String,
     pub timeout_ms: u64,
     #[serde(default)]
+    pub timeouts_ms: HashMap<String, u64>,
+    #[serde(default)]
     pub atoms: HashMap<String, String>,
 }
 

@@ -13,8 +13,10 @@ pub struct HttpAtoms {
     pub base_url: Option<String>,
     /// Atom name → URL.
     pub urls: HashMap<String, String>,
-    /// How long one call may take.
+    /// How long one call may take…
     pub timeout: Duration,
+    /// …unless the atom has a timeout of its own.
+    pub timeouts: HashMap<String, Duration>,
 }
 
 /// Executes atoms over HTTP (plain `http://`; put a TLS-terminating proxy in front of HTTPS atoms).
@@ -26,7 +28,8 @@ pub struct HttpExecutor {
 impl HttpExecutor {
     /// An executor for these atoms.
     pub fn new(atoms: HttpAtoms) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(atoms.timeout).build()?;
+        // Timeouts are set per call: each atom may have its own.
+        let client = reqwest::Client::builder().build()?;
         Ok(Self { atoms, client })
     }
 
@@ -49,9 +52,16 @@ impl AtomExecutor for HttpExecutor {
                 call.atom
             )));
         };
+        let timeout = self
+            .atoms
+            .timeouts
+            .get(&call.atom)
+            .copied()
+            .unwrap_or(self.atoms.timeout);
         let response = self
             .client
             .post(&url)
+            .timeout(timeout)
             .json(call)
             .send()
             .await
