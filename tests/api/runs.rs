@@ -321,3 +321,166 @@ mod states {
         }
     }
 }
+
+mod bulk {
+    use super::*;
+
+    on_both_backends!(bulk_cancel_and_delete_touch_only_what_they_should);
+
+    async fn bulk_cancel_and_delete_touch_only_what_they_should(db: TestDb) {
+        let c = cast(&db).await;
+        let app = app(&db).await;
+        let create = |token: String| {
+            let app = &app;
+            async move {
+                call(
+                    app,
+                    Method::POST,
+                    &format!("{API}/workflows/"),
+                    Some(&token),
+                    Some(front_end_body()),
+                )
+                .await
+                .body["id"]
+                    .clone()
+            }
+        };
+        let w = create(c.alice.token.clone()).await;
+        let other = create(c.alice.token.clone()).await;
+        let mut runs = Vec::new();
+        for _ in 0..4 {
+            runs.push(
+                call(
+                    &app,
+                    Method::POST,
+                    &format!("{API}/workflows/{w}/execute/"),
+                    Some(&c.alice.token),
+                    None,
+                )
+                .await
+                .body["run_id"]
+                    .clone(),
+            );
+        }
+        let elsewhere = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/{other}/execute/"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await
+        .body["run_id"]
+            .clone();
+        let patch = |run: &Value, status: &str| {
+            let (app, url, token) = (&app, format!("{API}/runs/{run}/"), c.alice.token.clone());
+            let body = json!({"status": status});
+            async move {
+                call(app, Method::PATCH, &url, Some(&token), Some(body))
+                    .await
+                    .status
+            }
+        };
+        assert_eq!(patch(&runs[1], "running").await, StatusCode::OK);
+        assert_eq!(patch(&runs[2], "success").await, StatusCode::OK);
+        assert_eq!(patch(&runs[3], "failed").await, StatusCode::OK);
+
+        // Someone else's workflow is not found, and nothing changes.
+        let refused = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/{w}/runs/cancel/"),
+            Some(&c.bob.token),
+            None,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        let refused = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs/"),
+            Some(&c.bob.token),
+            None,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        assert_eq!(rows(&db, "workflows_workflowrun").await, 5);
+
+        let cancelled = call(
+            &app,
+            Method::POST,
+            &format!("{API}/workflows/{w}/runs/cancel/"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (cancelled.status, cancelled.body.clone()),
+            (StatusCode::OK, json!({"cancelled": 2}))
+        );
+        let status_of = |run: &Value| {
+            let (app, url, token) = (&app, format!("{API}/runs/{run}/"), c.alice.token.clone());
+            async move { call(app, Method::GET, &url, Some(&token), None).await.body["status"].clone() }
+        };
+        assert_eq!(status_of(&runs[0]).await, json!("cancelled"));
+        assert_eq!(status_of(&runs[1]).await, json!("cancelled"));
+        assert_eq!(status_of(&runs[2]).await, json!("success"));
+        assert_eq!(
+            status_of(&elsewhere).await,
+            json!("pending"),
+            "other workflows' runs are left alone"
+        );
+
+        let bad = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs/?status=running"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body["status"].is_array());
+        let bad_time = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs/?before=yesterday"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(bad_time.status, StatusCode::BAD_REQUEST);
+        let too_early = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs/?before=2000-01-01T00:00:00Z"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(too_early.body, json!({"deleted": 0}));
+        let only_cancelled = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs/?status=cancelled"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(only_cancelled.body, json!({"deleted": 2}));
+        let the_rest = call(
+            &app,
+            Method::DELETE,
+            &format!("{API}/workflows/{w}/runs"),
+            Some(&c.alice.token),
+            None,
+        )
+        .await;
+        assert_eq!(the_rest.body, json!({"deleted": 2}));
+        assert_eq!(
+            rows(&db, "workflows_workflowrun").await,
+            1,
+            "only the other workflow's pending run is left"
+        );
+    }
+}

@@ -20,7 +20,7 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
     ),
     paths(
         workflows::list, workflows::create, workflows::retrieve, workflows::replace, workflows::patch,
-        workflows::delete, workflows::execute, workflows::runs, workflows::validate,
+        workflows::delete, workflows::execute, workflows::runs, workflows::validate, workflows::cancel_runs, workflows::delete_runs,
         runs::list, runs::retrieve, runs::patch, runs::cancel, runs::states,
         health::healthz, health::readyz, crate::metrics::scrape,
     ),
@@ -28,7 +28,7 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
         schema::Workflow, schema::WorkflowWrite, schema::WorkflowPatch, schema::WorkflowRun, schema::RunStatus, schema::RunWrite,
         schema::ExecuteRequest, schema::ExecutionReceipt, schema::WorkflowPage, schema::RunPage,
         schema::ErrorDetail, schema::ValidationError, schema::BadRequest, schema::StatusConflict,
-        schema::PreconditionFailed, schema::Health, schema::Readiness, schema::StateMachine, schema::Validation,
+        schema::PreconditionFailed, schema::Health, schema::Readiness, schema::StateMachine, schema::Validation, schema::BulkCancelled, schema::BulkDeleted,
     )),
     modifiers(&TokenAuth),
     tags(

@@ -21,7 +21,7 @@ impl QueryParams {
     }
 
     /// The last value given for `key`, as sent (possibly empty).
-    fn raw(&self, key: &str) -> Option<&str> {
+    pub fn raw(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
             .rev()

@@ -260,3 +260,17 @@ pub struct Validation {
     /// Molecule ids in stages; everything in a stage may run at once.
     plan: Vec<Vec<String>>,
 }
+
+/// How many runs a bulk cancel cancelled.
+#[derive(ToSchema)]
+pub struct BulkCancelled {
+    #[schema(format = Int64)]
+    cancelled: u64,
+}
+
+/// How many runs a bulk delete deleted.
+#[derive(ToSchema)]
+pub struct BulkDeleted {
+    #[schema(format = Int64)]
+    deleted: u64,
+}

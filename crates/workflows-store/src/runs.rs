@@ -167,3 +167,62 @@ impl Store {
         )))
     }
 }
+
+impl Store {
+    /// Cancels every run of the workflow that has not finished, in one statement; answers how many.
+    pub async fn cancel_workflow_runs(
+        &self,
+        actor: &Actor,
+        workflow_id: WorkflowId,
+    ) -> StoreResult<u64> {
+        self.get_workflow(actor, workflow_id).await?;
+        let cancelled = run::Entity::update_many()
+            .col_expr(
+                run::Column::Status,
+                Expr::val(RunStatus::Cancelled.as_str()),
+            )
+            .col_expr(run::Column::CompletedAt, Expr::val(now()))
+            .filter(run::Column::WorkflowId.eq(workflow_id.0))
+            .filter(
+                stored_status().is_in([RunStatus::Pending.as_str(), RunStatus::Running.as_str()]),
+            )
+            .exec(self.conn())
+            .await?;
+        Ok(cancelled.rows_affected)
+    }
+
+    /// Deletes the workflow's finished runs in `statuses` (every terminal status when empty) that
+    /// started before `before`, in one statement; a pending or running run is never deleted.
+    pub async fn delete_workflow_runs(
+        &self,
+        actor: &Actor,
+        workflow_id: WorkflowId,
+        statuses: &[RunStatus],
+        before: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> StoreResult<u64> {
+        if let Some(live) = statuses.iter().find(|s| !s.is_terminal()) {
+            return Err(workflows_domain::ValidationErrors::single(
+                "status",
+                format!("Only finished runs can be deleted; '{live}' is not a terminal status."),
+            )
+            .into());
+        }
+        self.get_workflow(actor, workflow_id).await?;
+        let terminal: Vec<&str> = if statuses.is_empty() {
+            RunStatus::ALL
+                .iter()
+                .filter(|s| s.is_terminal())
+                .map(|s| s.as_str())
+                .collect()
+        } else {
+            statuses.iter().map(|s| s.as_str()).collect()
+        };
+        let mut delete = run::Entity::delete_many()
+            .filter(run::Column::WorkflowId.eq(workflow_id.0))
+            .filter(stored_status().is_in(terminal));
+        if let Some(before) = before {
+            delete = delete.filter(run::Column::StartedAt.lt(before));
+        }
+        Ok(delete.exec(self.conn()).await?.rows_affected)
+    }
+}

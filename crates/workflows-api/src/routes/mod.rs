@@ -31,7 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/workflows/{id}/execute", &["POST"]).route(web::post().to(workflows::execute)),
     )
-    .service(resource("/workflows/{id}/runs", &["GET"]).route(web::get().to(workflows::runs)))
+    .service(
+        resource("/workflows/{id}/runs", &["GET", "DELETE"])
+            .route(web::get().to(workflows::runs))
+            .route(web::delete().to(workflows::delete_runs)),
+    )
+    .service(
+        resource("/workflows/{id}/runs/cancel", &["POST"])
+            .route(web::post().to(workflows::cancel_runs)),
+    )
     .service(resource("/runs", &["GET"]).route(web::get().to(runs::list)))
     .service(
         resource("/runs/{id}", &["GET", "PATCH"])

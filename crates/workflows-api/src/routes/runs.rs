@@ -10,15 +10,20 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use workflows_domain::{Ordering, RunChanges, RunFilter, RunId, RunSortKey, RunStatus, WorkflowId};
 
-fn filters(query: &QueryParams) -> ApiResult<RunFilter> {
-    let statuses = match query.get("status") {
-        None => Vec::new(),
+/// `status=a,b`: run statuses, each one known.
+pub(crate) fn statuses(query: &QueryParams) -> ApiResult<Vec<RunStatus>> {
+    match query.get("status") {
+        None => Ok(Vec::new()),
         Some(list) => list
             .split(',')
             .map(|s| s.trim().parse::<RunStatus>())
             .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::field("status", e.to_string()))?,
-    };
+            .map_err(|e| ApiError::field("status", e.to_string())),
+    }
+}
+
+fn filters(query: &QueryParams) -> ApiResult<RunFilter> {
+    let statuses = statuses(query)?;
     Ok(RunFilter {
         workflow_id: query
             .integer::<i64>("workflow_id", "A valid integer is required.")?

@@ -324,3 +324,66 @@ pub async fn validate(_caller: Caller, body: JsonBody) -> ApiResult<HttpResponse
     let plan = workflows_domain::ExecutionPlan::from_definition(new.definition());
     Ok(HttpResponse::Ok().json(serde_json::json!({"valid": true, "plan": plan.stages()})))
 }
+
+/// Cancels every run of the workflow that has not finished; answers how many.
+#[utoipa::path(post, path = "/api/workflows/workflows/{id}/runs/cancel/", tag = "workflows",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = schema::BulkCancelled),
+        (status = 401, body = schema::ErrorDetail), (status = 404, body = schema::ErrorDetail),
+    ),
+    security(("token" = [])))]
+pub async fn cancel_runs(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let cancelled = state
+        .store
+        .cancel_workflow_runs(&caller.actor, WorkflowId(*id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"cancelled": cancelled})))
+}
+
+/// Deletes the workflow's finished runs, optionally only in some statuses or started before a time;
+/// answers how many. Pending and running runs are never deleted.
+#[utoipa::path(delete, path = "/api/workflows/workflows/{id}/runs/", tag = "workflows",
+    params(
+        ("id" = i64, Path),
+        ("status" = Option<String>, Query, nullable = false, description = "Terminal statuses, comma-separated (default: all terminal ones)",
+            pattern = "^((completed|success|failed|failure|cancelled)(,(completed|success|failed|failure|cancelled))*)?$"),
+        ("before" = Option<String>, Query, nullable = false, description = "Only runs started before this RFC 3339 time", format = DateTime),
+    ),
+    responses(
+        (status = 200, body = schema::BulkDeleted), (status = 400, body = schema::BadRequest),
+        (status = 401, body = schema::ErrorDetail), (status = 404, body = schema::ErrorDetail),
+    ),
+    security(("token" = [])))]
+pub async fn delete_runs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let query = QueryParams::from_request(&req)?;
+    let statuses = crate::routes::runs::statuses(&query)?;
+    // An empty `before` is a malformed time, not an absent one (the schema says date-time).
+    let before = query
+        .raw("before")
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    ApiError::field(
+                        "before",
+                        "Datetime has wrong format. Use RFC 3339, e.g. 2026-11-26T10:00:00Z.",
+                    )
+                })
+        })
+        .transpose()?;
+    let deleted = state
+        .store
+        .delete_workflow_runs(&caller.actor, WorkflowId(*id), &statuses, before)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"deleted": deleted})))
+}
