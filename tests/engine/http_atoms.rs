@@ -1,10 +1,8 @@
 //! The HTTP executor against a small local atom server.
 
 use crate::harness::{config, execute, staff, start, until_done, workflow};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,58 +18,19 @@ on_both_backends!(
 
 /// Serves `/ok` (echoes the call), `/flaky` (503 once, then 200), `/bad` (400), `/slow` (too slow).
 fn atom_server() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
     let flaky_calls = Arc::new(AtomicUsize::new(0));
     let flaky = flaky_calls.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let flaky = flaky.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut request_line = String::new();
-                let _ = reader.read_line(&mut request_line);
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("/")
-                    .to_owned();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let call: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let (status, answer) = match path.as_str() {
-                    "/ok" => (200, json!({"received": call})),
-                    "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) == 0 => {
-                        (503, json!({"error": "busy"}))
-                    }
-                    "/flaky" => (200, json!({"after": "retry"})),
-                    "/bad" => (400, json!({"error": "bad params"})),
-                    _ => {
-                        std::thread::sleep(Duration::from_secs(3));
-                        (200, json!({}))
-                    }
-                };
-                let text = answer.to_string();
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                    text.len()
-                );
-            });
+    let base = workflows_tests::http::serve(move |path, call| match path {
+        "/ok" => (200, json!({"received": call})),
+        "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) == 0 => (503, json!({"error": "busy"})),
+        "/flaky" => (200, json!({"after": "retry"})),
+        "/bad" => (400, json!({"error": "bad params"})),
+        _ => {
+            std::thread::sleep(Duration::from_secs(3));
+            (200, json!({}))
         }
     });
-    (format!("http://{address}"), flaky_calls)
+    (base, flaky_calls)
 }
 
 async fn http_atoms_answer_outputs_and_fail_as_their_status_says(db: TestDb) {

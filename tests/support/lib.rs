@@ -6,6 +6,8 @@
 //! not, `postgres://postgres@127.0.0.1:5432/postgres` is tried and, if unreachable, PostgreSQL
 //! tests are skipped with a loud message.
 
+pub mod http;
+
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};

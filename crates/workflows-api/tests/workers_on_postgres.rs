@@ -2,10 +2,8 @@
 //! which resumes it at the atom that had not completed; three workers share 500 runs, each
 //! executed exactly once.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,48 +16,19 @@ type Calls = Arc<Mutex<HashMap<(i64, String), u32>>>;
 
 /// An atom server on loopback counting calls per (run, atom); `slow-*` atoms take two seconds.
 fn counting_atoms() -> (String, Calls) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
     let calls: Calls = Arc::default();
     let seen = calls.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut length = 0;
-                let mut line = String::new();
-                let _ = reader.read_line(&mut line);
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let call: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let atom = call["atom"].as_str().unwrap_or("").to_owned();
-                if let Ok(mut calls) = seen.lock() {
-                    *calls
-                        .entry((call["run_id"].as_i64().unwrap_or(0), atom.clone()))
-                        .or_default() += 1;
-                }
-                if atom.starts_with("slow-") {
-                    std::thread::sleep(Duration::from_secs(2));
-                }
-                let answer = json!({"done": atom}).to_string();
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-            });
+    let base = workflows_tests::http::serve(move |_, call| {
+        let atom = call["atom"].as_str().unwrap_or("").to_owned();
+        if let Ok(mut calls) = seen.lock() {
+            *calls
+                .entry((call["run_id"].as_i64().unwrap_or(0), atom.clone()))
+                .or_default() += 1;
         }
+        if atom.starts_with("slow-") {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        (200, json!({"done": atom}))
     });
     (base, calls)
 }

@@ -34,6 +34,16 @@ fn lease_until(lease: Duration) -> DateTime<Utc> {
     now() + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(30))
 }
 
+/// An update that also lets go of the lease.
+fn without_lease(update: sea_orm::UpdateMany<run::Entity>) -> sea_orm::UpdateMany<run::Entity> {
+    update
+        .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
+        .col_expr(
+            run::Column::LeaseExpiresAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+}
+
 fn held_by(id: RunId, owner: &str) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(run::Column::Id.eq(id.0))
@@ -174,16 +184,11 @@ impl Store {
         error_message: Option<String>,
         result_data: &Value,
     ) -> StoreResult<bool> {
-        let updated = run::Entity::update_many()
+        let updated = without_lease(run::Entity::update_many())
             .col_expr(run::Column::Status, Expr::val(status.as_str()))
             .col_expr(run::Column::CompletedAt, Expr::val(now()))
             .col_expr(run::Column::ErrorMessage, Expr::val(error_message))
             .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
-            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
-            .col_expr(
-                run::Column::LeaseExpiresAt,
-                Expr::val(Option::<DateTime<Utc>>::None),
-            )
             .filter(held_by(id, owner))
             .exec(&self.db)
             .await?;
@@ -192,13 +197,8 @@ impl Store {
 
     /// Hands a run back to the queue (a worker shutting down before it finished).
     pub async fn release_run(&self, id: RunId, owner: &str) -> StoreResult<bool> {
-        let updated = run::Entity::update_many()
+        let updated = without_lease(run::Entity::update_many())
             .col_expr(run::Column::Status, Expr::val(RunStatus::Pending.as_str()))
-            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
-            .col_expr(
-                run::Column::LeaseExpiresAt,
-                Expr::val(Option::<DateTime<Utc>>::None),
-            )
             .filter(held_by(id, owner))
             .exec(&self.db)
             .await?;
@@ -208,13 +208,8 @@ impl Store {
     /// Puts back to `pending` every running run whose lease has expired (its worker crashed or
     /// lost the database), answering how many.
     pub async fn requeue_expired_leases(&self) -> StoreResult<u64> {
-        let updated = run::Entity::update_many()
+        let updated = without_lease(run::Entity::update_many())
             .col_expr(run::Column::Status, Expr::val(RunStatus::Pending.as_str()))
-            .col_expr(run::Column::LeaseOwner, Expr::val(Option::<String>::None))
-            .col_expr(
-                run::Column::LeaseExpiresAt,
-                Expr::val(Option::<DateTime<Utc>>::None),
-            )
             .filter(run::Column::Status.eq(RunStatus::Running.as_str()))
             .filter(run::Column::LeaseOwner.is_not_null())
             .filter(run::Column::LeaseExpiresAt.lt(now()))
