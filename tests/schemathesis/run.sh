@@ -52,7 +52,8 @@ curl -fs "http://127.0.0.1:$port/api/workflows/openapi.json" -o "$work/openapi.j
 echo "schemathesis on $backend (seed $seed, $examples examples per operation)"
 status=0
 "$venv/bin/schemathesis" --config-file tests/schemathesis/schemathesis.toml run "$work/openapi.json" \
-  --url "http://127.0.0.1:$port" --checks all --max-examples "$examples" --seed "$seed" \
+  --url "http://127.0.0.1:$port" --checks all --exclude-checks use_after_free \
+  --max-examples "$examples" --seed "$seed" \
   --header "Authorization: Bearer $token" || status=$?
 if grep -qE "panicked|request failed" "$work/server.log"; then
   echo "server errors (the log keys them by x_request_id):" >&2
