@@ -147,11 +147,6 @@ impl Worker {
         listener.abort();
         Ok(())
     }
-
-    /// Polls at most this often (for tests and benchmarks).
-    pub fn poll_interval(&self) -> Duration {
-        self.config.poll_interval
-    }
 }
 
 /// On PostgreSQL, wakes the worker whenever a run is queued, so a new run starts within tens of
