@@ -16,6 +16,8 @@ mod m20261126_000006_create_workflows_idempotencykey;
 mod m20261126_000007_add_workflowrun_inputs;
 mod m20261126_000008_add_workflowrun_engine_columns;
 mod m20261126_000009_create_workflows_runqueue;
+mod m20261126_000010_create_workflows_workflowversion;
+mod m20261126_000011_add_workflowrun_workflow_version;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_add_workflowrun_inputs::Migration),
             Box::new(m20261126_000008_add_workflowrun_engine_columns::Migration),
             Box::new(m20261126_000009_create_workflows_runqueue::Migration),
+            Box::new(m20261126_000010_create_workflows_workflowversion::Migration),
+            Box::new(m20261126_000011_add_workflowrun_workflow_version::Migration),
         ]
     }
 }

@@ -1,6 +1,6 @@
 //! Every route × every kind of caller: who gets in, and that refused calls change nothing.
 
-use crate::client::{API, Cast, app, call, cast, rows};
+use crate::client::{API, Cast, app, call, cast, rows_on};
 use crate::workflows::front_end_body;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
@@ -50,83 +50,144 @@ fn token(c: &Cast, who: Who) -> Option<String> {
     }
 }
 
+/// What another regular user gets from a route.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scope {
+    /// One of the owner's objects: another user gets 404.
+    Owned,
+    /// A list or a create: another user gets 200, without the owner's rows.
+    List,
+    /// Not about anyone's objects (validation, the state machine): everyone signed in gets 200.
+    Open,
+}
+
 struct Route {
     method: Method,
     path: &'static str,
     body: Option<Value>,
     success: StatusCode,
-    /// A list route: another user gets 200, without the owner's rows.
-    list: bool,
+    scope: Scope,
 }
 
 fn routes() -> Vec<Route> {
-    let r = |method, path, body: Option<Value>, success, list| Route {
+    let r = |method, path, body: Option<Value>, success, scope| Route {
         method,
         path,
         body,
         success,
-        list,
+        scope,
     };
+    let (owned, list, open) = (Scope::Owned, Scope::List, Scope::Open);
     vec![
-        r(Method::GET, "/workflows/", None, StatusCode::OK, true),
+        r(Method::GET, "/workflows/", None, StatusCode::OK, list),
         r(
             Method::POST,
             "/workflows/",
             Some(front_end_body()),
             StatusCode::CREATED,
-            true,
+            list,
         ),
-        r(Method::GET, "/workflows/{w}/", None, StatusCode::OK, false),
+        r(
+            Method::POST,
+            "/workflows/validate/",
+            Some(front_end_body()),
+            StatusCode::OK,
+            open,
+        ),
+        r(Method::GET, "/runs/states/", None, StatusCode::OK, open),
+        r(Method::GET, "/workflows/{w}/", None, StatusCode::OK, owned),
+        r(
+            Method::GET,
+            "/workflows/{w}/versions/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
+        r(
+            Method::GET,
+            "/workflows/{w}/versions/1/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
+        r(
+            Method::GET,
+            "/workflows/{w}/versions/1/diff/1/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
+        r(
+            Method::POST,
+            "/workflows/{w}/versions/1/restore/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
+        r(
+            Method::POST,
+            "/workflows/{w}/runs/cancel/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
+        r(
+            Method::DELETE,
+            "/workflows/{w}/runs/",
+            None,
+            StatusCode::OK,
+            owned,
+        ),
         r(
             Method::PUT,
             "/workflows/{w}/",
             Some(json!({"project_id": 1, "project_name": "p", "name": "put"})),
             StatusCode::OK,
-            false,
+            owned,
         ),
         r(
             Method::PATCH,
             "/workflows/{w}/",
             Some(json!({"name": "patched"})),
             StatusCode::OK,
-            false,
+            owned,
         ),
         r(
             Method::DELETE,
             "/workflows/{w}/",
             None,
             StatusCode::NO_CONTENT,
-            false,
+            owned,
         ),
         r(
             Method::POST,
             "/workflows/{w}/execute/",
             None,
             StatusCode::CREATED,
-            false,
+            owned,
         ),
         r(
             Method::GET,
             "/workflows/{w}/runs/",
             None,
             StatusCode::OK,
-            false,
+            owned,
         ),
-        r(Method::GET, "/runs/", None, StatusCode::OK, true),
-        r(Method::GET, "/runs/{r}/", None, StatusCode::OK, false),
+        r(Method::GET, "/runs/", None, StatusCode::OK, list),
+        r(Method::GET, "/runs/{r}/", None, StatusCode::OK, owned),
         r(
             Method::PATCH,
             "/runs/{r}/",
             Some(json!({"status": "running"})),
             StatusCode::OK,
-            false,
+            owned,
         ),
         r(
             Method::POST,
             "/runs/{r}/cancel/",
             None,
             StatusCode::OK,
-            false,
+            owned,
         ),
     ]
 }
@@ -134,10 +195,11 @@ fn routes() -> Vec<Route> {
 /// Everything a refused call must leave as it was.
 async fn snapshot(
     db: &TestDb,
+    raw: &sea_orm::DatabaseConnection,
     c: &Cast,
     w: WorkflowId,
     r: RunId,
-) -> (String, String, i64, i64, i64) {
+) -> (String, String, i64, i64, i64, i64) {
     let workflow = db
         .store
         .get_workflow(&c.root.actor(), w)
@@ -153,14 +215,16 @@ async fn snapshot(
     (
         workflow,
         run,
-        rows(db, "workflows_workflow").await,
-        rows(db, "workflows_workflowrun").await,
-        rows(db, "workflows_idempotencykey").await,
+        rows_on(raw, "workflows_workflow").await,
+        rows_on(raw, "workflows_workflowrun").await,
+        rows_on(raw, "workflows_idempotencykey").await,
+        rows_on(raw, "workflows_workflowversion").await,
     )
 }
 
 async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
     let c = cast(&db).await;
+    let raw = db.raw().await;
     let app = app(&db).await;
     for route in routes() {
         for who in EVERYONE {
@@ -187,7 +251,7 @@ async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
                     .replace("{w}", &w.to_string())
                     .replace("{r}", &r.to_string())
             );
-            let before = snapshot(&db, &c, w, r).await;
+            let before = snapshot(&db, &raw, &c, w, r).await;
             let reply = call(
                 &app,
                 route.method.clone(),
@@ -214,7 +278,11 @@ async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
                     assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{label}");
                     true
                 }
-                Who::Other if route.list => {
+                Who::Other if route.scope == Scope::Open => {
+                    assert_eq!(reply.status, route.success, "{label}");
+                    false
+                }
+                Who::Other if route.scope == Scope::List => {
                     assert_eq!(reply.status, route.success, "{label}");
                     if route.method == Method::GET {
                         assert_eq!(reply.body["count"], json!(0), "{label}");
@@ -228,7 +296,7 @@ async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
                 }
                 Who::Owner | Who::Staff => {
                     assert_eq!(reply.status, route.success, "{label}");
-                    if route.list && route.method == Method::GET {
+                    if route.scope == Scope::List && route.method == Method::GET {
                         assert!(
                             reply.body["count"].as_i64().is_some_and(|n| n >= 1),
                             "{label}"
@@ -239,7 +307,7 @@ async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
             };
             if refused {
                 assert_eq!(
-                    snapshot(&db, &c, w, r).await,
+                    snapshot(&db, &raw, &c, w, r).await,
                     before,
                     "{label} changed something"
                 );

@@ -170,8 +170,12 @@ where
 
 /// How many rows a table has, straight from the database.
 pub async fn rows(db: &TestDb, table: &str) -> i64 {
+    rows_on(&db.raw().await, table).await
+}
+
+/// How many rows a table has, over a connection the caller keeps open.
+pub async fn rows_on(raw: &sea_orm::DatabaseConnection, table: &str) -> i64 {
     use sea_orm::ConnectionTrait;
-    let raw = db.raw().await;
     let row = raw
         .query_one_raw(sea_orm::Statement::from_string(
             raw.get_database_backend(),

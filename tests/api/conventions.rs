@@ -324,6 +324,14 @@ async fn openapi_documents_every_route(db: TestDb) {
         ("GET", "/runs/{id}/"),
         ("PATCH", "/runs/{id}/"),
         ("POST", "/runs/{id}/cancel/"),
+        ("POST", "/workflows/validate/"),
+        ("GET", "/runs/states/"),
+        ("POST", "/workflows/{id}/runs/cancel/"),
+        ("DELETE", "/workflows/{id}/runs/"),
+        ("GET", "/workflows/{id}/versions/"),
+        ("GET", "/workflows/{id}/versions/{version}/"),
+        ("GET", "/workflows/{id}/versions/{from}/diff/{to}/"),
+        ("POST", "/workflows/{id}/versions/{version}/restore/"),
     ] {
         let full = format!("{API}{path}");
         assert!(

@@ -5,4 +5,5 @@ mod client;
 mod conventions;
 mod lists;
 mod runs;
+mod versions;
 mod workflows;

@@ -246,6 +246,14 @@ async fn runs_execute_the_workflow_as_it_was_when_created(db: TestDb) {
         done.result_data["molecules"].as_object().map(|m| m.len()),
         Some(1)
     );
+    // Its lineage names the revision it ran, which history still holds.
+    assert_eq!(done.workflow_version, Some(1));
+    let ran = db
+        .store
+        .get_revision(&root, w.id, 1)
+        .await
+        .expect("revision 1");
+    assert_eq!(ran.definition.atoms_in_molecules()["m"], ["builtin.echo"]);
 }
 
 async fn the_run_timeout_fails_a_run_that_takes_too_long(db: TestDb) {

@@ -121,6 +121,9 @@ pub struct WorkflowRun {
     /// The `inputs` given to `execute`.
     #[schema(value_type = Option<Object>)]
     inputs: Option<Value>,
+    /// The workflow's version the run was created from, and executes; null for runs made by the
+    /// original Django app.
+    workflow_version: Option<i32>,
 }
 
 /// Run statuses; the last five are terminal.
@@ -273,4 +276,121 @@ pub struct BulkCancelled {
 pub struct BulkDeleted {
     #[schema(format = Int64)]
     deleted: u64,
+}
+
+/// One stored revision of a workflow's definition.
+#[derive(ToSchema)]
+pub struct WorkflowRevision {
+    #[schema(format = Int64)]
+    workflow_id: i64,
+    #[schema(format = Int32)]
+    version: i32,
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// Who made the change; null when unknown (a state another program left) or the user is gone.
+    #[schema(format = Int64)]
+    user_id: Option<i64>,
+    #[schema(format = Int32)]
+    project_id: i32,
+    project_name: String,
+    name: String,
+    slug: String,
+    description: Option<String>,
+    app_name: Option<String>,
+    molecules_used: Vec<String>,
+    atoms_in_molecules: BTreeMap<String, Vec<String>>,
+    #[schema(value_type = Object)]
+    dag_spec: Value,
+    is_active: bool,
+}
+
+/// A page of revisions.
+#[derive(ToSchema)]
+pub struct RevisionPage {
+    #[schema(format = Int64)]
+    count: u64,
+    next: Option<String>,
+    previous: Option<String>,
+    results: Vec<WorkflowRevision>,
+}
+
+/// A scalar field's two values.
+#[derive(ToSchema)]
+pub struct FieldChange {
+    /// Any JSON value: a string, number, boolean or null.
+    from: Value,
+    to: Value,
+}
+
+/// A node in both revisions whose object differs.
+#[derive(ToSchema)]
+pub struct ChangedNode {
+    id: String,
+    /// The node's keys that were added, removed or changed.
+    keys: Vec<String>,
+}
+
+/// Node changes, matched by id.
+#[derive(ToSchema)]
+pub struct NodeChanges {
+    added: Vec<String>,
+    removed: Vec<String>,
+    changed: Vec<ChangedNode>,
+}
+
+/// An edge, by the nodes it joins.
+#[derive(ToSchema)]
+pub struct EdgeRef {
+    source: String,
+    target: String,
+}
+
+/// Edge changes.
+#[derive(ToSchema)]
+pub struct EdgeChanges {
+    added: Vec<EdgeRef>,
+    removed: Vec<EdgeRef>,
+}
+
+/// `molecules_used` changes.
+#[derive(ToSchema)]
+pub struct MoleculeChanges {
+    added: Vec<String>,
+    removed: Vec<String>,
+    /// Whether the molecules kept by both moved.
+    reordered: bool,
+}
+
+/// One atom of one molecule.
+#[derive(ToSchema)]
+pub struct AtomRef {
+    molecule: String,
+    atom: String,
+}
+
+/// `atoms_in_molecules` changes.
+#[derive(ToSchema)]
+pub struct AtomChanges {
+    added: Vec<AtomRef>,
+    removed: Vec<AtomRef>,
+    /// Molecules whose shared atoms moved.
+    reordered: Vec<String>,
+}
+
+/// What changed from one revision to another.
+#[derive(ToSchema)]
+pub struct RevisionDiff {
+    #[schema(format = Int32)]
+    from_version: i32,
+    #[schema(format = Int32)]
+    to_version: i32,
+    /// Whether anything differs.
+    changed: bool,
+    /// Scalar fields that differ, by name.
+    fields: BTreeMap<String, FieldChange>,
+    nodes: NodeChanges,
+    edges: EdgeChanges,
+    molecules: MoleculeChanges,
+    atoms: AtomChanges,
+    /// Other top-level `dag_spec` keys (layout, metadata) that differ.
+    dag_spec_keys: Vec<String>,
 }

@@ -38,6 +38,7 @@ mod actor;
 mod dag;
 mod errors;
 mod fields;
+mod history;
 mod ids;
 mod plan;
 mod query;
@@ -50,6 +51,10 @@ mod workflow;
 pub use actor::Actor;
 pub use dag::{DagEdge, DagNode, DagSpec};
 pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
+pub use history::{
+    AtomChanges, AtomRef, ChangedNode, DefinitionDiff, EdgeChanges, EdgeRef, FieldChange,
+    MoleculeChanges, NodeChanges, RevisionDiff, WorkflowRevision,
+};
 pub use ids::{RunId, TokenId, UserId, WorkflowId};
 pub use plan::{ExecutionPlan, PlannedMolecule};
 pub use query::{

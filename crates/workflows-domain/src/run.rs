@@ -28,6 +28,9 @@ pub struct WorkflowRun {
     pub result_data: Value,
     /// The `inputs` given to `execute`, if any.
     pub inputs: Option<Value>,
+    /// The workflow's version when `execute` made the run: the revision the run executes (none for
+    /// runs the old Django app made).
+    pub workflow_version: Option<i32>,
 }
 
 /// The name the original Django app used for runs, kept for code written against it.
@@ -108,7 +111,7 @@ impl WorkflowRun {
 
 impl Serialize for WorkflowRun {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("WorkflowRun", 9)?;
+        let mut s = serializer.serialize_struct("WorkflowRun", 10)?;
         s.serialize_field("id", &self.id)?;
         s.serialize_field("workflow_id", &self.workflow_id)?;
         s.serialize_field("status", &self.status)?;
@@ -118,6 +121,7 @@ impl Serialize for WorkflowRun {
         s.serialize_field("error_message", &self.error_message)?;
         s.serialize_field("result_data", &self.result_data)?;
         s.serialize_field("inputs", &self.inputs)?;
+        s.serialize_field("workflow_version", &self.workflow_version)?;
         s.end()
     }
 }
@@ -275,6 +279,7 @@ mod tests {
             error_message: None,
             result_data: json!({}),
             inputs: None,
+            workflow_version: Some(1),
         }
     }
 

@@ -1,11 +1,34 @@
 //! Rows into domain values, at the edge of the store.
 
-use crate::entity::{api_token, run, user, workflow};
+use crate::entity::{api_token, run, user, workflow, workflow_version};
 use crate::error::StoreError;
 use workflows_domain::{
     ApiToken, RunId, RunStatus, TokenId, User, UserId, Workflow, WorkflowDefinition, WorkflowId,
-    WorkflowRun,
+    WorkflowRevision, WorkflowRun,
 };
+
+impl From<workflow_version::Model> for WorkflowRevision {
+    fn from(row: workflow_version::Model) -> Self {
+        WorkflowRevision {
+            workflow_id: WorkflowId(row.workflow_id),
+            version: row.version,
+            created_at: row.created_at,
+            user_id: row.user_id.map(UserId),
+            definition: WorkflowDefinition::from_stored(
+                row.project_id,
+                row.project_name,
+                row.name,
+                row.slug,
+                row.description,
+                row.app_name,
+                Some(row.molecules_used),
+                Some(row.atoms_in_molecules),
+                Some(row.dag_spec),
+                Some(row.is_active),
+            ),
+        }
+    }
+}
 
 impl From<workflow::Model> for Workflow {
     fn from(row: workflow::Model) -> Self {
@@ -59,6 +82,7 @@ impl TryFrom<run::Model> for WorkflowRun {
                 .result_data
                 .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
             inputs: row.inputs,
+            workflow_version: row.workflow_version,
         })
     }
 }

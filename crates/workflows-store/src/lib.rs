@@ -9,6 +9,7 @@ mod convert;
 mod engine;
 mod entity;
 mod error;
+mod history;
 mod runs;
 mod stats;
 mod tokens;

@@ -4,6 +4,7 @@ use crate::Store;
 use crate::clock::now;
 use crate::entity::{idempotency_key, run, workflow};
 use crate::error::{StoreError, StoreResult, is_unique_violation};
+use crate::history::Revision;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
@@ -77,7 +78,19 @@ impl Store {
         row.version = Set(Some(1));
         row.execution_count = Set(Some(0));
         row.last_executed_at = Set(None);
-        Ok(row.insert(&self.db).await?.into())
+        let txn = self.db.begin().await?;
+        let workflow: Workflow = row.insert(&txn).await?.into();
+        Revision {
+            workflow: workflow.id,
+            version: workflow.version,
+            at,
+            user: Some(actor.user_id),
+            definition: &workflow.definition,
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(workflow)
     }
 
     /// One workflow the actor may see.
@@ -237,21 +250,45 @@ impl Store {
             let at = now();
             let mut row = definition_columns(&definition);
             row.updated_at = Set(at);
+            // The guarded write comes first: it takes the row (and SQLite's write lock), so only
+            // the writer that moved the version records the revisions below.
+            let txn = self.db.begin().await?;
             let updated = workflow::Entity::update_many()
                 .set(row)
                 .col_expr(workflow::Column::Version, coalesced_version().add(1))
                 .filter(workflow::Column::Id.eq(id.0))
                 .filter(coalesced_version().eq(current.version))
-                .exec(&self.db)
+                .exec(&txn)
                 .await?;
-            if updated.rows_affected == 1 {
-                return Ok(Workflow {
-                    definition,
-                    updated_at: at,
-                    version: current.version + 1,
-                    ..current
-                });
+            if updated.rows_affected != 1 {
+                txn.rollback().await?;
+                continue;
             }
+            Revision {
+                workflow: id,
+                version: current.version,
+                at: current.updated_at,
+                user: None,
+                definition: &current.definition,
+            }
+            .insert_if_missing(&txn)
+            .await?;
+            Revision {
+                workflow: id,
+                version: current.version + 1,
+                at,
+                user: Some(actor.user_id),
+                definition: &definition,
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await?;
+            return Ok(Workflow {
+                definition,
+                updated_at: at,
+                version: current.version + 1,
+                ..current
+            });
         }
         Err(StoreError::Db(sea_orm::DbErr::Custom(
             "the workflow kept changing under concurrent writers".to_owned(),
@@ -342,6 +379,8 @@ impl Store {
             txn.rollback().await?;
             return Ok(Execution::Replayed(receipt_of(seen)?));
         }
+        let executed = Workflow::from(executed);
+        let executed_version = executed.version;
         let run = run::ActiveModel {
             workflow_id: Set(id.0),
             started_at: Set(at),
@@ -350,12 +389,11 @@ impl Store {
             error_message: Set(None),
             result_data: Set(Some(serde_json::json!({}))),
             inputs: Set(request.inputs.clone().map(serde_json::Value::Object)),
-            plan: Set(Some(ExecutionPlan::snapshot(
-                &Workflow::from(executed).definition,
-            ))),
+            plan: Set(Some(ExecutionPlan::snapshot(&executed.definition))),
             lease_owner: Set(None),
             lease_expires_at: Set(None),
             claims: Set(Some(0)),
+            workflow_version: Set(Some(executed_version)),
             ..Default::default()
         }
         .insert(&txn)

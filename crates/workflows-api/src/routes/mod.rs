@@ -2,6 +2,7 @@
 
 pub(crate) mod health;
 pub(crate) mod runs;
+pub(crate) mod versions;
 pub(crate) mod workflows;
 
 pub use health::{healthz, readyz};
@@ -39,6 +40,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/workflows/{id}/runs/cancel", &["POST"])
             .route(web::post().to(workflows::cancel_runs)),
+    )
+    .service(resource("/workflows/{id}/versions", &["GET"]).route(web::get().to(versions::list)))
+    .service(
+        resource("/workflows/{id}/versions/{version}", &["GET"])
+            .route(web::get().to(versions::retrieve)),
+    )
+    .service(
+        resource("/workflows/{id}/versions/{from}/diff/{to}", &["GET"])
+            .route(web::get().to(versions::diff)),
+    )
+    .service(
+        resource("/workflows/{id}/versions/{version}/restore", &["POST"])
+            .route(web::post().to(versions::restore)),
     )
     .service(resource("/runs", &["GET"]).route(web::get().to(runs::list)))
     .service(

@@ -19,7 +19,7 @@ use workflows_store::Execution;
 /// Longest `Idempotency-Key` kept.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-fn with_etag(status: StatusCode, workflow: &Workflow) -> actix_web::HttpResponseBuilder {
+pub(crate) fn with_etag(status: StatusCode, workflow: &Workflow) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::build(status);
     response.insert_header((ETAG, format!("\"{}\"", workflow.version)));
     response
@@ -27,7 +27,7 @@ fn with_etag(status: StatusCode, workflow: &Workflow) -> actix_web::HttpResponse
 
 /// `If-Match: "3"` (or `W/"3"`, or `3`) → `Some(3)`; `*` or absent → `None`. Anything else can
 /// never match a version, so it answers 412 as a stale one would.
-fn if_match(req: &HttpRequest) -> ApiResult<Option<i32>> {
+pub(crate) fn if_match(req: &HttpRequest) -> ApiResult<Option<i32>> {
     let Some(value) = req.headers().get(IF_MATCH) else {
         return Ok(None);
     };

@@ -5,3 +5,4 @@ pub(crate) mod idempotency_key;
 pub(crate) mod run;
 pub(crate) mod user;
 pub(crate) mod workflow;
+pub(crate) mod workflow_version;
