@@ -2,4 +2,5 @@
 
 mod harness;
 mod http_atoms;
+mod retention;
 mod runs;

@@ -4,6 +4,7 @@ mod accounts;
 mod executions;
 mod fixtures;
 mod ownership;
+mod retention;
 mod runs;
 mod schema;
 mod workflows;

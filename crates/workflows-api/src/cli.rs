@@ -48,6 +48,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokensAction,
     },
+    /// Maintain run history.
+    Runs {
+        #[command(subcommand)]
+        action: RunsAction,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -102,6 +107,24 @@ pub enum TokensAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RunsAction {
+    /// Delete the finished runs past the retention bounds (retention.max_age,
+    /// retention.max_runs_per_workflow, or the flags below), in batches; never a pending or
+    /// running run.
+    Prune {
+        /// Only count what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overrides retention.max_age, e.g. 90d.
+        #[arg(long)]
+        max_age: Option<String>,
+        /// Overrides retention.max_runs_per_workflow.
+        #[arg(long)]
+        max_runs_per_workflow: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Print the effective configuration, secrets masked.
     Show,
@@ -116,6 +139,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Users { action } => users(&open(&settings).await?, action).await,
         Command::Tokens { action } => tokens(&open(&settings).await?, action).await,
+        Command::Runs { action } => runs(settings, action).await,
         Command::Config {
             action: ConfigAction::Show,
         } => {
@@ -141,6 +165,12 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
         store.migrate().await.context("applying migrations")?;
     }
     let stop_worker = CancellationToken::new();
+    let cleaner_task = if with_worker {
+        crate::engine::cleaner(store.clone(), &settings.retention)?
+            .map(|cleaner| tokio::spawn(cleaner.run(stop_worker.clone())))
+    } else {
+        None
+    };
     let (engine, worker_task) = if with_worker {
         let worker = crate::engine::worker(store.clone(), &settings.engine, None)?;
         let handle = EngineHandle {
@@ -163,13 +193,18 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
     if let Some(task) = worker_task {
         task.await??;
     }
+    if let Some(task) = cleaner_task {
+        task.await?;
+    }
     Ok(())
 }
 
 async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Result<()> {
     let store = open(&settings).await?;
-    let worker = crate::engine::worker(store, &settings.engine, concurrency)?;
+    let worker = crate::engine::worker(store.clone(), &settings.engine, concurrency)?;
     let stop = CancellationToken::new();
+    let cleaner_task = crate::engine::cleaner(store, &settings.retention)?
+        .map(|cleaner| tokio::spawn(cleaner.run(stop.clone())));
     let signal_stop = stop.clone();
     tokio::spawn(async move {
         wait_for_stop_signal().await;
@@ -177,6 +212,43 @@ async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Resul
         signal_stop.cancel();
     });
     worker.run(stop).await?;
+    if let Some(task) = cleaner_task {
+        task.await?;
+    }
+    Ok(())
+}
+
+async fn runs(mut settings: Settings, action: RunsAction) -> anyhow::Result<()> {
+    let RunsAction::Prune {
+        dry_run,
+        max_age,
+        max_runs_per_workflow,
+    } = action;
+    if let Some(age) = max_age {
+        settings.retention.max_age = age;
+    }
+    if let Some(count) = max_runs_per_workflow {
+        settings.retention.max_runs_per_workflow = count;
+    }
+    let policy = settings.retention.policy()?;
+    if policy.is_off() {
+        println!(
+            "retention is off (set retention.max_age or retention.max_runs_per_workflow, or pass \
+             --max-age / --max-runs-per-workflow): nothing to prune"
+        );
+        return Ok(());
+    }
+    let store = open(&settings).await?;
+    let now = chrono::Utc::now();
+    if dry_run {
+        let count = store.count_prunable_runs(&policy, now).await?;
+        println!("would delete {count} finished run(s)");
+    } else {
+        let deleted = store
+            .prune_runs(&policy, now, settings.retention.batch_size)
+            .await?;
+        println!("deleted {deleted} finished run(s)");
+    }
     Ok(())
 }
 

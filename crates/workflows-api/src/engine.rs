@@ -1,11 +1,11 @@
 //! Wiring the run engine from configuration, for `worker` and `serve --with-worker`.
 
-use crate::settings::{EngineSettings, RetrySettings};
+use crate::settings::{EngineSettings, RetentionSettings, RetrySettings};
 use std::sync::Arc;
 use std::time::Duration;
 use workflows_engine::{
     BUILTIN_PREFIX, BuiltinExecutor, EngineConfig, ExecutorRegistry, HttpAtoms, HttpExecutor,
-    RetryPolicy, Worker,
+    RetentionCleaner, RetryPolicy, Worker,
 };
 use workflows_store::Store;
 
@@ -65,6 +65,22 @@ pub fn registry(settings: &EngineSettings) -> anyhow::Result<ExecutorRegistry> {
         }
     }
     Ok(registry)
+}
+
+/// The retention cleaner a worker runs, or none while retention is off.
+pub fn cleaner(
+    store: Store,
+    settings: &RetentionSettings,
+) -> anyhow::Result<Option<RetentionCleaner>> {
+    let policy = settings.policy()?;
+    Ok((!policy.is_off()).then(|| {
+        RetentionCleaner::new(
+            store,
+            policy,
+            Duration::from_secs(settings.interval_seconds),
+            settings.batch_size,
+        )
+    }))
 }
 
 /// A worker over the store, as configured.

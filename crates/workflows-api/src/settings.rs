@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use workflows_domain::RetentionPolicy;
 use workflows_store::ConnectSettings;
 
 /// The defaults, compiled in so the binary starts from any directory.
@@ -20,6 +21,35 @@ pub struct Settings {
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub engine: EngineSettings,
+    pub retention: RetentionSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RetentionSettings {
+    pub max_age: String,
+    pub max_runs_per_workflow: u64,
+    pub interval_seconds: u64,
+    pub batch_size: u64,
+}
+
+impl RetentionSettings {
+    /// The policy these settings describe; off when neither bound is set.
+    pub fn policy(&self) -> anyhow::Result<RetentionPolicy> {
+        let max_age = match self.max_age.trim() {
+            "" => None,
+            text => {
+                let span = humantime::parse_duration(text).with_context(|| {
+                    format!("retention.max_age: '{text}' is not a duration like 90d")
+                })?;
+                Some(chrono::TimeDelta::from_std(span).context("retention.max_age: too long")?)
+            }
+        };
+        Ok(RetentionPolicy {
+            max_age,
+            max_runs_per_workflow: (self.max_runs_per_workflow > 0)
+                .then_some(self.max_runs_per_workflow),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -192,6 +222,10 @@ impl Settings {
                 );
             }
         }
+        self.retention.policy()?;
+        if self.retention.interval_seconds == 0 || self.retention.batch_size == 0 {
+            bail!("retention.interval_seconds and retention.batch_size: must be above 0");
+        }
         for origin in &self.cors.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || origin.ends_with('/')
@@ -267,6 +301,22 @@ mod tests {
             load(&[("DATABASE_URL", "postgres://u:pw@h/db"), ("PORT", "9100")]).expect("load");
         assert_eq!(settings.server.port, 9100);
         assert_eq!(settings.masked().database.url, "postgres://u:****@h/db");
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_reads_durations() {
+        let settings = load(&[]).expect("defaults load");
+        assert!(settings.retention.policy().expect("policy").is_off());
+        let on = load(&[
+            ("WORKFLOWS__RETENTION__MAX_AGE", "30d"),
+            ("WORKFLOWS__RETENTION__MAX_RUNS_PER_WORKFLOW", "100"),
+        ])
+        .expect("load");
+        let policy = on.retention.policy().expect("policy");
+        assert_eq!(policy.max_age, Some(chrono::TimeDelta::days(30)));
+        assert_eq!(policy.max_runs_per_workflow, Some(100));
+        let err = load(&[("WORKFLOWS__RETENTION__MAX_AGE", "a while")]).expect_err("refused");
+        assert!(format!("{err:#}").contains("retention.max_age"), "{err:#}");
     }
 
     #[test]

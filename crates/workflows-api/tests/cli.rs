@@ -9,7 +9,8 @@ use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
     users_tokens_and_migrations_from_the_command_line,
-    first_start_bootstraps_an_admin
+    first_start_bootstraps_an_admin,
+    runs_prune_counts_then_deletes_finished_runs
 );
 
 fn cli(db: &TestDb, args: &[&str]) -> Output {
@@ -124,4 +125,60 @@ async fn first_start_bootstraps_an_admin(db: TestDb) {
     let admin = db.store.find_user("admin").await.expect("admin exists");
     assert!(admin.is_staff);
     assert_eq!(db.store.count_users().await.expect("count"), 1);
+}
+
+/// `runs prune --dry-run` counts what `runs prune` then deletes; live runs stay; bad bounds fail.
+async fn runs_prune_counts_then_deletes_finished_runs(db: TestDb) {
+    use workflows_domain::{ExecutionRequest, NewWorkflow, RunChanges};
+    let root = db
+        .store
+        .create_user("root", "", true)
+        .await
+        .expect("user")
+        .actor();
+    let body = serde_json::json!({"project_id": 1, "project_name": "P", "name": "prune"});
+    let w = db
+        .store
+        .create_workflow(&root, NewWorkflow::from_json(&body).expect("valid"))
+        .await
+        .expect("create");
+    let finish = RunChanges::from_json(&serde_json::json!({"status": "failed"})).expect("valid");
+    for finished in [true, true, true, false] {
+        let workflows_store::Execution::Created(receipt) = db
+            .store
+            .execute_workflow(&root, w.id, ExecutionRequest::default(), None)
+            .await
+            .expect("execute")
+        else {
+            panic!("a new run");
+        };
+        if finished {
+            db.store
+                .update_run(&root, receipt.run_id, &finish)
+                .await
+                .expect("finish");
+        }
+    }
+    assert!(ok(&db, &["runs", "prune"]).contains("retention is off"));
+    let bound = ["--max-runs-per-workflow", "1"];
+    let dry = ok(&db, &[&["runs", "prune", "--dry-run"][..], &bound].concat());
+    assert!(dry.contains("would delete 2 finished run(s)"), "{dry}");
+    let real = ok(&db, &[&["runs", "prune"][..], &bound].concat());
+    assert!(real.contains("deleted 2 finished run(s)"), "{real}");
+    let again = ok(&db, &[&["runs", "prune", "--dry-run"][..], &bound].concat());
+    assert!(again.contains("would delete 0"), "{again}");
+    let bad = cli(&db, &["runs", "prune", "--max-age", "a while"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("retention.max_age"));
+    let left = db
+        .store
+        .list_workflow_runs(
+            &root,
+            w.id,
+            Default::default(),
+            workflows_domain::PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(left.count, 2, "one finished and the pending run stay");
 }

@@ -42,6 +42,7 @@ mod history;
 mod ids;
 mod plan;
 mod query;
+mod retention;
 mod run;
 mod slug;
 mod status;
@@ -61,6 +62,7 @@ pub use query::{
     DEFAULT_PAGE_SIZE, InvalidOrdering, MAX_PAGE_SIZE, Ordering, Page, PageError, PageRequest,
     RunFilter, RunSortKey, SortKey, WorkflowFilter, WorkflowSortKey,
 };
+pub use retention::RetentionPolicy;
 pub use run::{
     AlreadyFinished, ExecutionReceipt, ExecutionRequest, RunChangeError, RunChanges,
     WorkflowExecution, WorkflowRun,

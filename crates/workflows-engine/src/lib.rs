@@ -45,6 +45,7 @@
 //! should be idempotent.
 
 mod builtin;
+mod cleaner;
 mod config;
 mod executor;
 mod http;
@@ -53,6 +54,7 @@ mod runner;
 mod worker;
 
 pub use builtin::{BUILTIN_PREFIX, BuiltinExecutor};
+pub use cleaner::RetentionCleaner;
 pub use config::{EngineConfig, RetryPolicy};
 pub use executor::{AtomCall, AtomError, AtomExecutor, ExecutorRegistry};
 pub use http::{HttpAtoms, HttpExecutor};

@@ -10,6 +10,7 @@ mod engine;
 mod entity;
 mod error;
 mod history;
+mod retention;
 mod runs;
 mod stats;
 mod tokens;

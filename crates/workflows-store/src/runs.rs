@@ -33,7 +33,7 @@ fn run_visible_to(actor: &Actor) -> Condition {
     }
 }
 
-fn stored_status() -> SimpleExpr {
+pub(crate) fn stored_status() -> SimpleExpr {
     Func::coalesce([
         Expr::col((run::Entity, run::Column::Status)),
         Expr::val(RunStatus::Pending.as_str()),
