@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-schemathesis bench-engine migrate lint fmt doc clean
+.PHONY: run build test test-schemathesis fuzz bench-engine migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -32,6 +32,12 @@ test:
 test-schemathesis: build
 	tests/schemathesis/run.sh sqlite
 	tests/schemathesis/run.sh postgres
+
+# cargo-fuzz targets for the DAG parser, the slug rule and workflow bodies, FUZZ_SECONDS each
+# (installs cargo-fuzz when missing; runs on the stable toolchain, without a sanitizer).
+FUZZ_SECONDS ?= 30
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # Engine throughput and execute-to-running latency on PostgreSQL (release build); see bench/RESULTS.md.
 bench-engine:

@@ -11,7 +11,9 @@ use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
     every_route_admits_exactly_the_right_callers,
-    token_scheme_and_malformed_headers
+    token_scheme_and_malformed_headers,
+    revocations_elsewhere_take_effect_within_the_cache_time,
+    tokens_expire_on_time_even_while_cached,
 );
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -337,4 +339,61 @@ async fn token_scheme_and_malformed_headers(db: TestDb) {
         let reply = crate::client::send(&app, with(malformed.to_owned())).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{malformed}");
     }
+}
+
+/// A token revoked, or a user deactivated, by another process (here: straight through the store,
+/// as the CLI does) stops working in a process that cached it once `auth.token_cache_seconds` has
+/// passed, and at once in a process that had not seen it.
+async fn revocations_elsewhere_take_effect_within_the_cache_time(db: TestDb) {
+    let c = cast(&db).await;
+    let settings = crate::client::settings(&[("WORKFLOWS__AUTH__TOKEN_CACHE_SECONDS", "1")]);
+    let warm = crate::client::app_with(&db, settings.clone()).await;
+    let list = format!("{API}/workflows/");
+    for token in [&c.alice.token, &c.bob.token] {
+        let seen = call(&warm, Method::GET, &list, Some(token), None).await;
+        assert_eq!(seen.status, StatusCode::OK);
+    }
+    let prefix = &c.alice.token[..12];
+    db.store.revoke_token(prefix).await.expect("revoke");
+    db.store
+        .set_user_active("bob", false)
+        .await
+        .expect("deactivate");
+    let cold = crate::client::app_with(&db, settings).await;
+    for token in [&c.alice.token, &c.bob.token] {
+        let fresh = call(&cold, Method::GET, &list, Some(token), None).await;
+        assert_eq!(
+            fresh.status,
+            StatusCode::UNAUTHORIZED,
+            "a process that never saw it"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    for token in [&c.alice.token, &c.bob.token] {
+        let later = call(&warm, Method::GET, &list, Some(token), None).await;
+        assert_eq!(
+            later.status,
+            StatusCode::UNAUTHORIZED,
+            "after the cache time"
+        );
+        assert_eq!(later.body["detail"], json!("Invalid token."));
+    }
+}
+
+async fn tokens_expire_on_time_even_while_cached(db: TestDb) {
+    let c = cast(&db).await;
+    let app = app(&db).await;
+    let soon = chrono::Utc::now() + chrono::TimeDelta::milliseconds(1_500);
+    let short = db
+        .store
+        .create_token(c.alice.user.id, "short", Some(soon))
+        .await
+        .expect("token")
+        .secret;
+    let list = format!("{API}/workflows/");
+    let before = call(&app, Method::GET, &list, Some(&short), None).await;
+    assert_eq!(before.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1_700)).await;
+    let after = call(&app, Method::GET, &list, Some(&short), None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
 }

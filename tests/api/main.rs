@@ -2,7 +2,9 @@
 
 mod authorization;
 mod client;
+mod concurrency;
 mod conventions;
+mod hostile;
 mod lists;
 mod runs;
 mod versions;

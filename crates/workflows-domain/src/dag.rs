@@ -5,6 +5,14 @@ use serde_json::{Map, Value};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
+/// The most nodes a graph may have: far beyond any canvas a person draws, and small enough that
+/// checking, storing and planning a graph stays cheap.
+pub const MAX_DAG_NODES: usize = 10_000;
+/// The most edges a graph may have.
+pub const MAX_DAG_EDGES: usize = 50_000;
+/// The most problems reported for one graph; a summary line counts the rest.
+const MAX_REPORTED_ERRORS: usize = 20;
+
 /// One node of the graph: a molecule on the canvas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DagNode {
@@ -88,6 +96,16 @@ impl DagSpec {
         let Value::Object(object) = &raw else {
             return Err(vec!["Expected an object.".to_owned()]);
         };
+        for (key, limit) in [("nodes", MAX_DAG_NODES), ("edges", MAX_DAG_EDGES)] {
+            if let Some(Value::Array(items)) = object.get(key)
+                && items.len() > limit
+            {
+                return Err(vec![format!(
+                    "a graph may have at most {limit} {key}; this one has {}.",
+                    items.len()
+                )]);
+            }
+        }
         let mut errors = Vec::new();
         let nodes = parse_nodes(object.get("nodes"), &mut errors);
         let index: HashMap<&str, usize> = nodes
@@ -96,6 +114,11 @@ impl DagSpec {
             .map(|(i, node)| (node.id.as_str(), i))
             .collect();
         let edges = parse_edges(object.get("edges"), &index, &mut errors);
+        if errors.len() > MAX_REPORTED_ERRORS {
+            let more = errors.len() - MAX_REPORTED_ERRORS;
+            errors.truncate(MAX_REPORTED_ERRORS);
+            errors.push(format!("… and {more} more problems."));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

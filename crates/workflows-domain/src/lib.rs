@@ -50,7 +50,7 @@ mod user;
 mod workflow;
 
 pub use actor::Actor;
-pub use dag::{DagEdge, DagNode, DagSpec};
+pub use dag::{DagEdge, DagNode, DagSpec, MAX_DAG_EDGES, MAX_DAG_NODES};
 pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
 pub use history::{
     AtomChanges, AtomRef, ChangedNode, DefinitionDiff, EdgeChanges, EdgeRef, FieldChange,
