@@ -97,6 +97,22 @@ fn routes() -> Vec<Route> {
             open,
         ),
         r(Method::GET, "/runs/states/", None, StatusCode::OK, open),
+        r(
+            Method::GET,
+            "/analytics/summary/",
+            None,
+            StatusCode::OK,
+            open,
+        ),
+        r(
+            Method::GET,
+            "/analytics/molecules/",
+            None,
+            StatusCode::OK,
+            open,
+        ),
+        r(Method::GET, "/analytics/atoms/", None, StatusCode::OK, open),
+        r(Method::GET, "/analytics/runs/", None, StatusCode::OK, open),
         r(Method::GET, "/workflows/{w}/", None, StatusCode::OK, owned),
         r(
             Method::GET,

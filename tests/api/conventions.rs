@@ -332,6 +332,10 @@ async fn openapi_documents_every_route(db: TestDb) {
         ("GET", "/workflows/{id}/versions/{version}/"),
         ("GET", "/workflows/{id}/versions/{from}/diff/{to}/"),
         ("POST", "/workflows/{id}/versions/{version}/restore/"),
+        ("GET", "/analytics/summary/"),
+        ("GET", "/analytics/molecules/"),
+        ("GET", "/analytics/atoms/"),
+        ("GET", "/analytics/runs/"),
     ] {
         let full = format!("{API}{path}");
         assert!(

@@ -1,6 +1,7 @@
 //! Store stories, each run on SQLite and on PostgreSQL.
 
 mod accounts;
+mod analytics;
 mod executions;
 mod fixtures;
 mod ownership;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{health, runs, versions, workflows};
+use crate::routes::{analytics, health, runs, versions, workflows};
 use crate::schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -21,6 +21,7 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
     paths(
         workflows::list, workflows::create, workflows::retrieve, workflows::replace, workflows::patch,
         workflows::delete, workflows::execute, workflows::runs, workflows::validate, workflows::cancel_runs, workflows::delete_runs,
+        analytics::summary, analytics::molecules, analytics::atoms, analytics::runs,
         versions::list, versions::retrieve, versions::diff, versions::restore,
         runs::list, runs::retrieve, runs::patch, runs::cancel, runs::states,
         health::healthz, health::readyz, crate::metrics::scrape,
@@ -30,12 +31,16 @@ pub const DOCUMENTED_BASE: &str = "/api/workflows";
         schema::ExecuteRequest, schema::ExecutionReceipt, schema::WorkflowPage, schema::RunPage,
         schema::ErrorDetail, schema::ValidationError, schema::BadRequest, schema::StatusConflict,
         schema::PreconditionFailed, schema::Health, schema::Readiness, schema::StateMachine, schema::Validation, schema::BulkCancelled, schema::BulkDeleted,
+        schema::WorkflowCounts, schema::RunCounts, schema::DurationStats, schema::TopWorkflow,
+        schema::AnalyticsSummary, schema::Usage, schema::MoleculeUsage, schema::AtomUsage,
+        schema::RunBucket, schema::RunSeries,
         schema::WorkflowRevision, schema::RevisionPage, schema::RevisionDiff,
     )),
     modifiers(&TokenAuth),
     tags(
         (name = "workflows", description = "Workflow definitions and their execution"),
         (name = "runs", description = "Workflow runs"),
+        (name = "analytics", description = "Usage of apps, molecules and atoms, and how runs go"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

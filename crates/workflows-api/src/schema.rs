@@ -394,3 +394,107 @@ pub struct RevisionDiff {
     /// Other top-level `dag_spec` keys (layout, metadata) that differ.
     dag_spec_keys: Vec<String>,
 }
+
+/// Workflow counts.
+#[derive(ToSchema)]
+pub struct WorkflowCounts {
+    #[schema(format = Int64)]
+    total: u64,
+    #[schema(format = Int64)]
+    active: u64,
+}
+
+/// Run counts by status.
+#[derive(ToSchema)]
+pub struct RunCounts {
+    #[schema(format = Int64)]
+    total: u64,
+    /// Every status, zeros included.
+    by_status: BTreeMap<String, u64>,
+    /// (success + completed) / (success + completed + failed + failure); null before any finished.
+    success_rate: Option<f64>,
+}
+
+/// Durations of finished runs, in seconds.
+#[derive(ToSchema)]
+pub struct DurationStats {
+    #[schema(format = Int64)]
+    count: u64,
+    mean: Option<f64>,
+    /// Nearest-rank median.
+    p50: Option<f64>,
+    /// Nearest-rank 95th percentile.
+    p95: Option<f64>,
+}
+
+/// One of the most executed workflows.
+#[derive(ToSchema)]
+pub struct TopWorkflow {
+    #[schema(format = Int64)]
+    id: i64,
+    name: String,
+    slug: String,
+    #[schema(format = Int32)]
+    project_id: i32,
+    app_name: Option<String>,
+    #[schema(format = Int64)]
+    execution_count: i64,
+}
+
+/// The summary figures.
+#[derive(ToSchema)]
+pub struct AnalyticsSummary {
+    workflows: WorkflowCounts,
+    runs: RunCounts,
+    /// Lifetime executions of the workflows counted.
+    #[schema(format = Int64)]
+    executions: i64,
+    duration_seconds: DurationStats,
+    most_executed: Vec<TopWorkflow>,
+}
+
+/// How much a molecule, an atom or a molecule/atom pair is used.
+#[derive(ToSchema)]
+pub struct Usage {
+    /// Absent in per-atom rows.
+    molecule: Option<String>,
+    /// Absent in per-molecule rows.
+    atom: Option<String>,
+    #[schema(format = Int64)]
+    workflows: u64,
+    #[schema(format = Int64)]
+    projects: u64,
+    #[schema(format = Int64)]
+    executions: i64,
+}
+
+/// Molecule usage, most used first.
+#[derive(ToSchema)]
+pub struct MoleculeUsage {
+    results: Vec<Usage>,
+}
+
+/// Atom usage, per atom and per molecule/atom pair, most used first.
+#[derive(ToSchema)]
+pub struct AtomUsage {
+    atoms: Vec<Usage>,
+    pairs: Vec<Usage>,
+}
+
+/// Runs started in one bucket.
+#[derive(ToSchema)]
+pub struct RunBucket {
+    start: chrono::DateTime<chrono::Utc>,
+    #[schema(format = Int64)]
+    total: u64,
+    /// Every status, zeros included.
+    counts: BTreeMap<String, u64>,
+}
+
+/// The runs chart.
+#[derive(ToSchema)]
+pub struct RunSeries {
+    /// hour, day or week.
+    bucket: String,
+    series: Vec<RunBucket>,
+}

@@ -35,6 +35,7 @@
 //! ```
 
 mod actor;
+mod analytics;
 mod dag;
 mod errors;
 mod fields;
@@ -50,6 +51,11 @@ mod user;
 mod workflow;
 
 pub use actor::Actor;
+pub use analytics::{
+    AnalyticsFilter, AtomUsage, DurationStats, MAX_ANALYTICS_LIMIT, RunBucket, RunCounts,
+    RunSeries, Summary, TimeBucket, TopWorkflow, UnknownBucket, Usage, WorkflowCounts,
+    nearest_rank,
+};
 pub use dag::{DagEdge, DagNode, DagSpec, MAX_DAG_EDGES, MAX_DAG_NODES};
 pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
 pub use history::{

@@ -3,6 +3,7 @@
 //! write takes the calling [`Actor`](workflows_domain::Actor) and applies the ownership rule in
 //! SQL, so lists and counts never include rows the caller may not see.
 
+mod analytics;
 mod clock;
 mod connect;
 mod convert;

@@ -1,5 +1,6 @@
 //! Every route, registered by one `configure` that `main` and the tests share.
 
+pub(crate) mod analytics;
 pub(crate) mod health;
 pub(crate) mod runs;
 pub(crate) mod versions;
@@ -16,7 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/workflows/validate", &["POST"]).route(web::post().to(workflows::validate)),
     )
-    .service(resource("/runs/states", &["GET"]).route(web::get().to(runs::states)));
+    .service(resource("/runs/states", &["GET"]).route(web::get().to(runs::states)))
+    .service(resource("/analytics/summary", &["GET"]).route(web::get().to(analytics::summary)))
+    .service(resource("/analytics/molecules", &["GET"]).route(web::get().to(analytics::molecules)))
+    .service(resource("/analytics/atoms", &["GET"]).route(web::get().to(analytics::atoms)))
+    .service(resource("/analytics/runs", &["GET"]).route(web::get().to(analytics::runs)));
     cfg.service(
         resource("/workflows", &["GET", "POST"])
             .route(web::get().to(workflows::list))

@@ -1,0 +1,430 @@
+//! Usage analytics in set-based SQL: one aggregate statement per figure, scoped by the actor like
+//! every read, on both backends (JSON unnesting and time bucketing differ, the rest is shared).
+
+use crate::Store;
+use crate::error::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
+use workflows_domain::{
+    Actor, AnalyticsFilter, AtomUsage, DurationStats, RunBucket, RunCounts, RunSeries, RunStatus,
+    Summary, TimeBucket, TopWorkflow, Usage, UserId, WorkflowCounts, WorkflowId, nearest_rank,
+};
+
+/// Run counts of one bucket, as read.
+type StatusCounts = Vec<(RunStatus, u64)>;
+
+/// A statement under construction: text with the backend's placeholders, and their values.
+struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DbBackend, text: &str) -> Self {
+        Self {
+            backend,
+            text: text.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => {
+                let placeholder = format!("${}", self.values.len());
+                self.text.push_str(&placeholder);
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    /// `AND w.…` for the actor's scope, the project and the app.
+    fn scope(&mut self, actor: &Actor, filter: &AnalyticsFilter) -> &mut Self {
+        if let Some(UserId(user)) = actor.owner_scope() {
+            self.push(" AND w.user_id = ").bind(user);
+        }
+        if let Some(project) = filter.project_id {
+            self.push(" AND w.project_id = ").bind(project);
+        }
+        if let Some(app) = &filter.app_name {
+            self.push(" AND w.app_name = ").bind(app.as_str());
+        }
+        self
+    }
+
+    /// `AND <column> >= since AND <column> < until`.
+    fn window(&mut self, column: &str, filter: &AnalyticsFilter) -> &mut Self {
+        if let Some(since) = filter.since {
+            self.push(&format!(" AND {column} >= ")).bind(since);
+        }
+        if let Some(until) = filter.until {
+            self.push(&format!(" AND {column} < ")).bind(until);
+        }
+        self
+    }
+
+    fn statement(&self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text.clone(), self.values.clone())
+    }
+}
+
+fn count(row: &QueryResult, column: &str) -> StoreResult<u64> {
+    let n: Option<i64> = row.try_get("", column)?;
+    Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+fn sum(row: &QueryResult, column: &str) -> StoreResult<i64> {
+    Ok(row.try_get::<Option<i64>>("", column)?.unwrap_or(0))
+}
+
+/// Seconds, to the millisecond: SQLite's Julian days carry about 40 µs of noise.
+fn seconds(value: Option<f64>) -> Option<f64> {
+    value.map(|s| (s * 1000.0).round() / 1000.0)
+}
+
+impl Store {
+    async fn rows(&self, sql: &Sql) -> StoreResult<Vec<QueryResult>> {
+        Ok(self.conn().query_all_raw(sql.statement()).await?)
+    }
+
+    /// Workflows, runs by status, success rate, executions, durations and the most executed.
+    pub async fn analytics_summary(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        limit: u64,
+    ) -> StoreResult<Summary> {
+        let backend = self.backend();
+        let mut workflows = Sql::new(
+            backend,
+            "SELECT COUNT(*) AS total, \
+             SUM(CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END) AS active, \
+             SUM(COALESCE(w.execution_count, 0)) AS executions \
+             FROM workflows_workflow w WHERE 1 = 1",
+        );
+        workflows
+            .scope(actor, filter)
+            .window("w.created_at", filter);
+        let totals = self.rows(&workflows).await?;
+        let totals = totals.first().ok_or(StoreError::NotFound)?;
+
+        let mut by_status = Sql::new(
+            backend,
+            "SELECT COALESCE(r.status, 'pending') AS status, COUNT(*) AS n \
+             FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id \
+             WHERE 1 = 1",
+        );
+        by_status
+            .scope(actor, filter)
+            .window("r.started_at", filter)
+            .push(" GROUP BY COALESCE(r.status, 'pending')");
+        let mut counts = Vec::new();
+        for row in self.rows(&by_status).await? {
+            let status: String = row.try_get("", "status")?;
+            // A status another writer invented is not counted rather than failing the summary.
+            if let Ok(status) = status.parse::<RunStatus>() {
+                counts.push((status, count(&row, "n")?));
+            }
+        }
+
+        let mut top = Sql::new(
+            backend,
+            "SELECT w.id, w.name, w.slug, w.project_id, w.app_name, \
+             COALESCE(w.execution_count, 0) AS execution_count \
+             FROM workflows_workflow w WHERE COALESCE(w.execution_count, 0) > 0",
+        );
+        top.scope(actor, filter)
+            .window("w.created_at", filter)
+            .push(" ORDER BY COALESCE(w.execution_count, 0) DESC, w.id LIMIT ")
+            .bind(limit as i64);
+        let most_executed = self
+            .rows(&top)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(TopWorkflow {
+                    id: WorkflowId(row.try_get("", "id")?),
+                    name: row.try_get("", "name")?,
+                    slug: row.try_get("", "slug")?,
+                    project_id: row.try_get("", "project_id")?,
+                    app_name: row.try_get("", "app_name")?,
+                    execution_count: i64::from(row.try_get::<i32>("", "execution_count")?),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+
+        Ok(Summary {
+            workflows: WorkflowCounts {
+                total: count(totals, "total")?,
+                active: count(totals, "active")?,
+            },
+            runs: RunCounts::from_counts(counts),
+            executions: sum(totals, "executions")?,
+            duration_seconds: self.durations(actor, filter).await?,
+            most_executed,
+        })
+    }
+
+    async fn durations(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+    ) -> StoreResult<DurationStats> {
+        let backend = self.backend();
+        let seconds_expr = match backend {
+            DbBackend::Postgres => "EXTRACT(EPOCH FROM (r.completed_at - r.started_at))::float8",
+            _ => "(julianday(r.completed_at) - julianday(r.started_at)) * 86400.0",
+        };
+        let finished = |select: &str| {
+            let mut sql = Sql::new(
+                backend,
+                &format!(
+                    "{select} FROM (SELECT {seconds_expr} AS d FROM workflows_workflowrun r \
+                     JOIN workflows_workflow w ON w.id = r.workflow_id \
+                     WHERE r.completed_at IS NOT NULL"
+                ),
+            );
+            sql.scope(actor, filter)
+                .window("r.started_at", filter)
+                .push(") finished");
+            sql
+        };
+        let stats = match backend {
+            DbBackend::Postgres => finished(
+                "SELECT COUNT(*) AS n, AVG(d) AS mean, \
+                 percentile_disc(0.5) WITHIN GROUP (ORDER BY d) AS p50, \
+                 percentile_disc(0.95) WITHIN GROUP (ORDER BY d) AS p95",
+            ),
+            _ => finished("SELECT COUNT(*) AS n, AVG(d) AS mean"),
+        };
+        let rows = self.rows(&stats).await?;
+        let row = rows.first().ok_or(StoreError::NotFound)?;
+        let n = count(row, "n")?;
+        let mean: Option<f64> = row.try_get("", "mean")?;
+        let (p50, p95) = match backend {
+            DbBackend::Postgres => (row.try_get("", "p50")?, row.try_get("", "p95")?),
+            // SQLite has no percentile function: the value at the same nearest rank, by offset.
+            _ => {
+                let mut at = Vec::new();
+                for p in [0.5, 0.95] {
+                    let Some(rank) = nearest_rank(p, n) else {
+                        at.push(None);
+                        continue;
+                    };
+                    let mut pick = finished("SELECT d");
+                    pick.push(" ORDER BY d LIMIT 1 OFFSET ").bind(rank as i64);
+                    let value = match self.rows(&pick).await?.first() {
+                        Some(row) => row.try_get::<Option<f64>>("", "d")?,
+                        None => None,
+                    };
+                    at.push(value);
+                }
+                (at[0], at[1])
+            }
+        };
+        Ok(DurationStats {
+            count: n,
+            mean: seconds(mean),
+            p50: seconds(p50),
+            p95: seconds(p95),
+        })
+    }
+
+    /// Per molecule of `molecules_used`: workflows and projects using it, and their executions.
+    pub async fn analytics_molecules(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        limit: u64,
+    ) -> StoreResult<Vec<Usage>> {
+        let backend = self.backend();
+        // One row per (workflow, molecule) however often the molecule is listed; legacy rows
+        // whose column is not an array of strings contribute nothing.
+        let unnest = match backend {
+            DbBackend::Postgres => {
+                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
+                 j.elem #>> '{}' AS molecule FROM workflows_workflow w \
+                 CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(w.molecules_used) = 'array' \
+                 THEN w.molecules_used ELSE '[]'::jsonb END) AS j(elem) \
+                 WHERE jsonb_typeof(j.elem) = 'string'"
+            }
+            _ => {
+                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
+                 j.value AS molecule FROM workflows_workflow w, \
+                 json_each(CASE WHEN json_valid(w.molecules_used) AND json_type(w.molecules_used) = 'array' \
+                 THEN w.molecules_used ELSE '[]' END) AS j \
+                 WHERE j.type = 'text'"
+            }
+        };
+        let mut sql = Sql::new(
+            backend,
+            &format!(
+                "SELECT u.molecule, COUNT(*) AS workflows, COUNT(DISTINCT u.project_id) AS projects, \
+                 SUM(u.executions) AS executions FROM ({unnest}"
+            ),
+        );
+        sql.scope(actor, filter)
+            .window("w.created_at", filter)
+            .push(
+                ") u GROUP BY u.molecule \
+                 ORDER BY workflows DESC, executions DESC, u.molecule LIMIT ",
+            )
+            .bind(limit as i64);
+        self.rows(&sql)
+            .await?
+            .iter()
+            .map(|row| usage(row, Some("molecule"), None))
+            .collect()
+    }
+
+    /// Per atom, and per molecule/atom pair, of `atoms_in_molecules` (through the atom index
+    /// table); with `filter.molecule`, only that molecule's atoms.
+    pub async fn analytics_atoms(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        limit: u64,
+    ) -> StoreResult<AtomUsage> {
+        let backend = self.backend();
+        let narrowed = |sql: &mut Sql| {
+            sql.scope(actor, filter).window("w.created_at", filter);
+            if let Some(molecule) = &filter.molecule {
+                sql.push(" AND a.molecule = ").bind(molecule.as_str());
+            }
+        };
+        let mut atoms = Sql::new(
+            backend,
+            "SELECT u.atom, COUNT(*) AS workflows, COUNT(DISTINCT u.project_id) AS projects, \
+             SUM(u.executions) AS executions FROM (SELECT DISTINCT w.id, w.project_id, \
+             COALESCE(w.execution_count, 0) AS executions, a.atom \
+             FROM workflows_workflowatom a JOIN workflows_workflow w ON w.id = a.workflow_id \
+             WHERE 1 = 1",
+        );
+        narrowed(&mut atoms);
+        atoms
+            .push(") u GROUP BY u.atom ORDER BY workflows DESC, executions DESC, u.atom LIMIT ")
+            .bind(limit as i64);
+        let mut pairs = Sql::new(
+            backend,
+            "SELECT a.molecule, a.atom, COUNT(*) AS workflows, \
+             COUNT(DISTINCT w.project_id) AS projects, \
+             SUM(COALESCE(w.execution_count, 0)) AS executions \
+             FROM workflows_workflowatom a JOIN workflows_workflow w ON w.id = a.workflow_id \
+             WHERE 1 = 1",
+        );
+        narrowed(&mut pairs);
+        pairs
+            .push(
+                " GROUP BY a.molecule, a.atom \
+                 ORDER BY workflows DESC, executions DESC, a.molecule, a.atom LIMIT ",
+            )
+            .bind(limit as i64);
+        Ok(AtomUsage {
+            atoms: self
+                .rows(&atoms)
+                .await?
+                .iter()
+                .map(|row| usage(row, None, Some("atom")))
+                .collect::<StoreResult<_>>()?,
+            pairs: self
+                .rows(&pairs)
+                .await?
+                .iter()
+                .map(|row| usage(row, Some("molecule"), Some("atom")))
+                .collect::<StoreResult<_>>()?,
+        })
+    }
+
+    /// Runs started per bucket and status, the latest `limit` buckets that have runs, oldest
+    /// first.
+    pub async fn analytics_runs(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        bucket: TimeBucket,
+        limit: u64,
+    ) -> StoreResult<RunSeries> {
+        let backend = self.backend();
+        let start = match (backend, bucket) {
+            (DbBackend::Postgres, bucket) => format!(
+                "to_char(date_trunc('{}', r.started_at AT TIME ZONE 'UTC'), \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')",
+                match bucket {
+                    TimeBucket::Hour => "hour",
+                    TimeBucket::Day => "day",
+                    TimeBucket::Week => "week",
+                }
+            ),
+            (_, TimeBucket::Hour) => "strftime('%Y-%m-%dT%H:00:00+00:00', r.started_at)".to_owned(),
+            (_, TimeBucket::Day) => "strftime('%Y-%m-%dT00:00:00+00:00', r.started_at)".to_owned(),
+            (_, TimeBucket::Week) => {
+                "date(r.started_at, '-6 days', 'weekday 1') || 'T00:00:00+00:00'".to_owned()
+            }
+        };
+        let mut sql = Sql::new(
+            backend,
+            &format!(
+                "WITH runs_in AS (SELECT {start} AS bucket, COALESCE(r.status, 'pending') AS status \
+                 FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id \
+                 WHERE 1 = 1"
+            ),
+        );
+        sql.scope(actor, filter)
+            .window("r.started_at", filter)
+            .push("), recent AS (SELECT DISTINCT bucket FROM runs_in ORDER BY bucket DESC LIMIT ")
+            .bind(limit as i64)
+            .push(
+                ") SELECT bucket, status, COUNT(*) AS n FROM runs_in \
+                 WHERE bucket IN (SELECT bucket FROM recent) \
+                 GROUP BY bucket, status ORDER BY bucket",
+            );
+        let mut series: Vec<(DateTime<Utc>, StatusCounts)> = Vec::new();
+        for row in self.rows(&sql).await? {
+            let text: String = row.try_get("", "bucket")?;
+            let start = DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| StoreError::Db(sea_orm::DbErr::Type(format!("bucket '{text}': {e}"))))?
+                .with_timezone(&Utc);
+            let status: String = row.try_get("", "status")?;
+            let Ok(status) = status.parse::<RunStatus>() else {
+                continue;
+            };
+            let n = count(&row, "n")?;
+            match series.last_mut() {
+                Some((at, counts)) if *at == start => counts.push((status, n)),
+                _ => series.push((start, vec![(status, n)])),
+            }
+        }
+        Ok(RunSeries {
+            bucket,
+            series: series
+                .into_iter()
+                .map(|(start, counts)| {
+                    let counts = RunCounts::from_counts(counts);
+                    RunBucket {
+                        start,
+                        total: counts.total,
+                        counts: counts.by_status,
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
+fn usage(row: &QueryResult, molecule: Option<&str>, atom: Option<&str>) -> StoreResult<Usage> {
+    Ok(Usage {
+        molecule: molecule.map(|c| row.try_get("", c)).transpose()?,
+        atom: atom.map(|c| row.try_get("", c)).transpose()?,
+        workflows: count(row, "workflows")?,
+        projects: count(row, "projects")?,
+        executions: sum(row, "executions")?,
+    })
+}

@@ -1,0 +1,372 @@
+//! Analytics against figures worked out by hand on a small seeded data set, on both backends.
+
+use crate::fixtures::people;
+use chrono::{Datelike, TimeDelta, Timelike, Utc};
+use serde_json::{Value, json};
+use workflows_domain::{
+    Actor, AnalyticsFilter, ExecutionRequest, NewWorkflow, RunChanges, RunStatus, TimeBucket,
+    Usage, Workflow, WorkflowChanges,
+};
+use workflows_tests::workflows_store::{Execution, Store};
+use workflows_tests::{TestDb, on_both_backends};
+
+on_both_backends!(
+    summary_matches_the_hand_computed_figures,
+    molecule_and_atom_usage_match_by_hand,
+    runs_fall_into_aligned_buckets,
+);
+
+async fn workflow(store: &Store, actor: &Actor, project: i32, app: &str, extra: Value) -> Workflow {
+    let mut body =
+        json!({"project_id": project, "project_name": "P", "name": "w", "app_name": app});
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    store
+        .create_workflow(actor, NewWorkflow::from_json(&body).expect("valid"))
+        .await
+        .expect("create")
+}
+
+/// A run of `w` moved to `status`; finished ones take `seconds`.
+async fn run(store: &Store, actor: &Actor, w: &Workflow, status: &str, seconds: i64) {
+    let Execution::Created(receipt) = store
+        .execute_workflow(actor, w.id, ExecutionRequest::default(), None)
+        .await
+        .expect("execute")
+    else {
+        panic!("a new run");
+    };
+    let started = store
+        .get_run(actor, receipt.run_id)
+        .await
+        .expect("run")
+        .started_at;
+    let body = match status {
+        "pending" => return,
+        "running" => json!({"status": "running"}),
+        _ => {
+            json!({"status": status, "completed_at": (started + TimeDelta::seconds(seconds)).to_rfc3339()})
+        }
+    };
+    store
+        .update_run(
+            actor,
+            receipt.run_id,
+            &RunChanges::from_json(&body).expect("valid"),
+        )
+        .await
+        .expect("move");
+}
+
+struct Seeded {
+    alice: Actor,
+    root: Actor,
+    w1: Workflow,
+    w2: Workflow,
+    w3: Workflow,
+}
+
+/// W1 (Alice, project 1, app A): m1[x, y], m2[y]; runs success 10 s, failed 20 s, pending.
+/// W2 (Alice, project 1, app B): m1[x]; a success of 30 s, then deactivated.
+/// W3 (Bob, project 2, app A): molecules m2, m3, m2 again; m3[z]; cancelled 40 s, running.
+async fn seed(store: &Store) -> Seeded {
+    let p = people(store).await;
+    let w1 = workflow(store, &p.alice, 1, "A", json!({"molecules_used": ["m1", "m2"], "atoms_in_molecules": {"m1": ["x", "y"], "m2": ["y"]}})).await;
+    let w2 = workflow(
+        store,
+        &p.alice,
+        1,
+        "B",
+        json!({"molecules_used": ["m1"], "atoms_in_molecules": {"m1": ["x"]}}),
+    )
+    .await;
+    let w3 = workflow(
+        store,
+        &p.bob,
+        2,
+        "A",
+        json!({"molecules_used": ["m2", "m3", "m2"], "atoms_in_molecules": {"m3": ["z"]}}),
+    )
+    .await;
+    run(store, &p.alice, &w1, "success", 10).await;
+    run(store, &p.alice, &w1, "failed", 20).await;
+    run(store, &p.alice, &w1, "pending", 0).await;
+    run(store, &p.alice, &w2, "success", 30).await;
+    run(store, &p.bob, &w3, "cancelled", 40).await;
+    run(store, &p.bob, &w3, "running", 0).await;
+    let off = WorkflowChanges::patch_from_json(&json!({"is_active": false})).expect("valid");
+    store
+        .update_workflow(&p.alice, w2.id, &off, None)
+        .await
+        .expect("deactivate");
+    Seeded {
+        alice: p.alice,
+        root: p.root,
+        w1,
+        w2,
+        w3,
+    }
+}
+
+async fn summary_matches_the_hand_computed_figures(db: TestDb) {
+    let s = seed(&db.store).await;
+    let all = db
+        .store
+        .analytics_summary(&s.root, &AnalyticsFilter::default(), 10)
+        .await
+        .expect("summary");
+    assert_eq!((all.workflows.total, all.workflows.active), (3, 2));
+    assert_eq!(all.runs.total, 6);
+    let by = |status| all.runs.by_status[&status];
+    assert_eq!(
+        [
+            RunStatus::Pending,
+            RunStatus::Running,
+            RunStatus::Success,
+            RunStatus::Failed,
+            RunStatus::Cancelled
+        ]
+        .map(by),
+        [1, 1, 2, 1, 1]
+    );
+    assert_eq!(by(RunStatus::Completed) + by(RunStatus::Failure), 0);
+    let rate = all.runs.success_rate.expect("a rate");
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
+    assert_eq!(all.executions, 6);
+    let d = all.duration_seconds;
+    assert_eq!(
+        (d.count, d.mean, d.p50, d.p95),
+        (4, Some(25.0), Some(20.0), Some(40.0))
+    );
+    let order: Vec<_> = all
+        .most_executed
+        .iter()
+        .map(|w| (w.id, w.execution_count))
+        .collect();
+    assert_eq!(order, [(s.w1.id, 3), (s.w3.id, 2), (s.w2.id, 1)]);
+
+    // A regular user's numbers are their own; staff narrowing to project 1 see the same.
+    for (actor, filter) in [
+        (&s.alice, AnalyticsFilter::default()),
+        (
+            &s.root,
+            AnalyticsFilter {
+                project_id: Some(1),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mine = db
+            .store
+            .analytics_summary(actor, &filter, 10)
+            .await
+            .expect("summary");
+        assert_eq!(
+            (
+                mine.workflows.total,
+                mine.workflows.active,
+                mine.runs.total,
+                mine.executions
+            ),
+            (2, 1, 4, 4)
+        );
+        let d = mine.duration_seconds;
+        assert_eq!(
+            (d.count, d.mean, d.p50, d.p95),
+            (3, Some(20.0), Some(20.0), Some(30.0))
+        );
+        assert_eq!(mine.most_executed.len(), 2);
+    }
+    let app_a = AnalyticsFilter {
+        app_name: Some("A".into()),
+        ..Default::default()
+    };
+    let a = db
+        .store
+        .analytics_summary(&s.root, &app_a, 1)
+        .await
+        .expect("summary");
+    assert_eq!((a.workflows.total, a.runs.total, a.executions), (2, 5, 5));
+    assert_eq!(a.most_executed.len(), 1, "limit");
+
+    // The window: nothing started or was created after an hour from now, or before the seed.
+    let later = AnalyticsFilter {
+        since: Some(Utc::now() + TimeDelta::hours(1)),
+        ..Default::default()
+    };
+    let earlier = AnalyticsFilter {
+        until: Some(s.w1.created_at),
+        ..Default::default()
+    };
+    for window in [later, earlier] {
+        let none = db
+            .store
+            .analytics_summary(&s.root, &window, 10)
+            .await
+            .expect("summary");
+        assert_eq!(
+            (none.workflows.total, none.runs.total, none.executions),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            (
+                none.duration_seconds.count,
+                none.duration_seconds.p50,
+                none.runs.success_rate
+            ),
+            (0, None, None)
+        );
+        assert!(none.most_executed.is_empty());
+    }
+}
+
+/// (molecule, atom, workflows, projects, executions)
+type UsageRow<'a> = (Option<&'a str>, Option<&'a str>, u64, u64, i64);
+
+fn rows(usage: &[Usage]) -> Vec<UsageRow<'_>> {
+    usage
+        .iter()
+        .map(|u| {
+            (
+                u.molecule.as_deref(),
+                u.atom.as_deref(),
+                u.workflows,
+                u.projects,
+                u.executions,
+            )
+        })
+        .collect()
+}
+
+async fn molecule_and_atom_usage_match_by_hand(db: TestDb) {
+    let s = seed(&db.store).await;
+    let all = AnalyticsFilter::default();
+    let molecules = db
+        .store
+        .analytics_molecules(&s.root, &all, 10)
+        .await
+        .expect("molecules");
+    assert_eq!(
+        rows(&molecules),
+        [
+            (Some("m2"), None, 2, 2, 5),
+            (Some("m1"), None, 2, 1, 4),
+            (Some("m3"), None, 1, 1, 2)
+        ]
+    );
+    let top = db
+        .store
+        .analytics_molecules(&s.root, &all, 1)
+        .await
+        .expect("molecules");
+    assert_eq!(rows(&top), [(Some("m2"), None, 2, 2, 5)]);
+    let alices = db
+        .store
+        .analytics_molecules(&s.alice, &all, 10)
+        .await
+        .expect("molecules");
+    assert_eq!(
+        rows(&alices),
+        [(Some("m1"), None, 2, 1, 4), (Some("m2"), None, 1, 1, 3)]
+    );
+
+    let atoms = db
+        .store
+        .analytics_atoms(&s.root, &all, 10)
+        .await
+        .expect("atoms");
+    assert_eq!(
+        rows(&atoms.atoms),
+        [
+            (None, Some("x"), 2, 1, 4),
+            (None, Some("y"), 1, 1, 3),
+            (None, Some("z"), 1, 1, 2)
+        ]
+    );
+    assert_eq!(
+        rows(&atoms.pairs),
+        [
+            (Some("m1"), Some("x"), 2, 1, 4),
+            (Some("m1"), Some("y"), 1, 1, 3),
+            (Some("m2"), Some("y"), 1, 1, 3),
+            (Some("m3"), Some("z"), 1, 1, 2),
+        ]
+    );
+    let m1 = AnalyticsFilter {
+        molecule: Some("m1".into()),
+        ..Default::default()
+    };
+    let of_m1 = db
+        .store
+        .analytics_atoms(&s.root, &m1, 10)
+        .await
+        .expect("atoms");
+    assert_eq!(
+        rows(&of_m1.atoms),
+        [(None, Some("x"), 2, 1, 4), (None, Some("y"), 1, 1, 3)]
+    );
+    assert_eq!(rows(&of_m1.pairs).len(), 2);
+    let project_2 = AnalyticsFilter {
+        project_id: Some(2),
+        ..Default::default()
+    };
+    let bobs = db
+        .store
+        .analytics_atoms(&s.root, &project_2, 10)
+        .await
+        .expect("atoms");
+    assert_eq!(rows(&bobs.atoms), [(None, Some("z"), 1, 1, 2)]);
+}
+
+async fn runs_fall_into_aligned_buckets(db: TestDb) {
+    let s = seed(&db.store).await;
+    let all = AnalyticsFilter::default();
+    for bucket in [TimeBucket::Hour, TimeBucket::Day, TimeBucket::Week] {
+        let series = db
+            .store
+            .analytics_runs(&s.root, &all, bucket, 100)
+            .await
+            .expect("series");
+        assert_eq!(series.bucket, bucket);
+        // The seed may straddle a boundary, so at most two buckets, holding every run.
+        assert!(
+            (1..=2).contains(&series.series.len()),
+            "{bucket:?}: {series:?}"
+        );
+        assert_eq!(series.series.iter().map(|b| b.total).sum::<u64>(), 6);
+        let success: u64 = series
+            .series
+            .iter()
+            .map(|b| b.counts[&RunStatus::Success])
+            .sum();
+        assert_eq!(success, 2);
+        for b in &series.series {
+            assert_eq!((b.start.minute(), b.start.second()), (0, 0));
+            if bucket != TimeBucket::Hour {
+                assert_eq!(b.start.hour(), 0);
+            }
+            if bucket == TimeBucket::Week {
+                assert_eq!(b.start.weekday(), chrono::Weekday::Mon);
+            }
+            assert!(b.start <= Utc::now());
+        }
+    }
+    let mine = db
+        .store
+        .analytics_runs(&s.alice, &all, TimeBucket::Day, 1)
+        .await
+        .expect("series");
+    assert_eq!(mine.series.len(), 1, "limit keeps the latest bucket");
+    assert!(mine.series[0].total <= 4);
+    let later = AnalyticsFilter {
+        since: Some(Utc::now() + TimeDelta::hours(1)),
+        ..Default::default()
+    };
+    let none = db
+        .store
+        .analytics_runs(&s.root, &later, TimeBucket::Day, 10)
+        .await
+        .expect("series");
+    assert!(none.series.is_empty());
+}
