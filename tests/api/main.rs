@@ -1,5 +1,6 @@
 //! The HTTP contract, through the real actix app, on SQLite and PostgreSQL.
 
+mod admin;
 mod analytics;
 mod authorization;
 mod client;

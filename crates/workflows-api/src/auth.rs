@@ -2,6 +2,7 @@
 //! store and remembered for a short time so most requests cost no extra database round trip.
 
 use crate::error::ApiError;
+use crate::session::{CSRF_HEADER, csrf_matches, is_unsafe, session_secret};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -26,6 +27,11 @@ impl TokenCache {
                 .time_to_live(ttl)
                 .build(),
         }
+    }
+
+    /// Drops a token from the cache, so its revocation here takes effect at once.
+    pub fn forget(&self, secret: &str) {
+        self.entries.invalidate(&hash_token(secret));
     }
 
     /// The user behind a token, from the cache or the store.
@@ -87,8 +93,24 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
-            let token = token?.ok_or(ApiError::NotAuthenticated)?;
-            let who = state.tokens.authenticate(&state.store, &token).await?;
+            let who = match token? {
+                Some(token) => state.tokens.authenticate(&state.store, &token).await?,
+                None => {
+                    let secret = session_secret(&req).ok_or(ApiError::NotAuthenticated)?;
+                    let who = state.tokens.authenticate(&state.store, &secret).await?;
+                    if is_unsafe(&req) {
+                        let given = req
+                            .headers()
+                            .get(CSRF_HEADER)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        if !csrf_matches(&secret, given) {
+                            return Err(ApiError::CsrfFailed);
+                        }
+                    }
+                    who
+                }
+            };
             tracing::Span::current().record("user_id", who.user.id.0);
             // For the access log line.
             req.extensions_mut().insert(who.user.id);

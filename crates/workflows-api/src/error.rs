@@ -16,6 +16,8 @@ pub enum ApiError {
     InvalidToken,
     #[error("Not found.")]
     NotFound,
+    #[error("CSRF Failed: CSRF token missing or incorrect.")]
+    CsrfFailed,
     #[error("Invalid page.")]
     InvalidPage,
     #[error("Method \"{method}\" not allowed.")]
@@ -47,6 +49,7 @@ impl ApiError {
             ApiError::NotAuthenticated => "not_authenticated",
             ApiError::InvalidToken => "authentication_failed",
             ApiError::NotFound => "not_found",
+            ApiError::CsrfFailed => "csrf_failed",
             ApiError::InvalidPage => "invalid_page",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Validation(_) => "invalid",
@@ -96,6 +99,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::NotAuthenticated | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
             ApiError::NotFound | ApiError::InvalidPage => StatusCode::NOT_FOUND,
+            ApiError::CsrfFailed => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) | ApiError::InvalidMove(_) => StatusCode::CONFLICT,

@@ -1,6 +1,7 @@
 //! The HTTP API and command line of the workflows service: a thin layer that parses requests,
 //! calls one store function, and maps the answer.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod query;
 pub mod request_id;
 pub mod routes;
 pub mod schema;
+pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -22,6 +22,12 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub engine: EngineSettings,
     pub retention: RetentionSettings,
+    pub admin: AdminSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AdminSettings {
+    pub session_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -221,6 +227,9 @@ impl Settings {
                     "engine.http: '{url}' must be an http:// URL (put a TLS proxy in front of https atoms)"
                 );
             }
+        }
+        if self.admin.session_hours == 0 {
+            bail!("admin.session_hours: must be above 0");
         }
         self.retention.policy()?;
         if self.retention.interval_seconds == 0 || self.retention.batch_size == 0 {

@@ -37,6 +37,7 @@ pub fn state_with_engine(
         body_limit: settings.server.body_limit_bytes,
         metrics: Metrics::new()?,
         metrics_token: Some(settings.metrics.token.clone()).filter(|t| !t.is_empty()),
+        session_hours: settings.admin.session_hours,
     }))
 }
 
@@ -105,6 +106,7 @@ pub fn build_app(
             }),
         )
         .service(web::scope(&base).configure(routes::configure))
+        .service(web::scope("/admin").configure(crate::admin::configure))
         .default_service(web::to(routes::not_found))
         .wrap(Condition::new(
             !settings.cors.allowed_origins.is_empty(),

@@ -26,6 +26,8 @@ pub struct AppState {
     /// When set, `/metrics` wants `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
     pub engine: Option<EngineHandle>,
+    /// How long a browser sign-in lasts.
+    pub session_hours: u32,
 }
 
 impl AppState {
