@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-schemathesis fuzz bench-engine migrate lint fmt doc clean
+.PHONY: run build test test-browser screenshots test-schemathesis fuzz bench-engine migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -27,6 +27,17 @@ test:
 		echo ""; \
 	fi
 	$(CARGO) test --workspace
+
+# The admin end to end in headless Chromium (Debian's chromium and chromium-driver, installed here
+# when missing), on SQLite and PostgreSQL.
+test-browser:
+	@command -v chromedriver >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+	$(CARGO) test -p workflows-api --test browser -- --ignored --test-threads=1
+
+# Regenerates docs/admin-*.png from the browser test.
+screenshots:
+	UPDATE_SCREENSHOTS=1 $(CARGO) test -p workflows-api --test browser -- --ignored --exact admin_in_a_browser_on_sqlite
 
 # Schema-driven fuzzing (schemathesis from PyPI, in .venv/) of the running service, on both backends.
 test-schemathesis: build

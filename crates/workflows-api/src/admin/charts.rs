@@ -29,7 +29,7 @@ pub(crate) fn stacked_runs(series: &[RunBucket], label: &str) -> Markup {
     let top = 10.0;
     let max = series.iter().map(|b| b.total).max().unwrap_or(0).max(1) as f64;
     let slot = (width - left) / series.len().max(1) as f64;
-    let bar = (slot * 0.7).max(2.0);
+    let bar = (slot * 0.7).clamp(2.0, 36.0);
     let scale = (height - bottom - top) / max;
     let total: u64 = series.iter().map(|b| b.total).sum();
     let mut segments = Vec::new();
