@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-browser screenshots test-schemathesis fuzz bench-engine migrate lint fmt doc clean
+.PHONY: run build test test-browser screenshots test-schemathesis fuzz bench-engine bench-analytics migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -54,6 +54,18 @@ fuzz:
 bench-engine:
 	$(CARGO) build --release -p workflows-bench
 	target/release/engine-bench $(PG_ADMIN_URL) 2000
+
+# Analytics response times on a seeded PostgreSQL database (bench/seed.sql); the scale run is
+# `make bench-analytics BENCH_WORKFLOWS=1000000 BENCH_RUNS=5000000`. See bench/RESULTS.md.
+BENCH_WORKFLOWS ?= 10000
+BENCH_RUNS ?= 50000
+BENCH_DB ?= wf_bench_analytics
+bench-analytics:
+	$(CARGO) build --release -p workflows-bench -p workflows-api
+	psql "$(PG_ADMIN_URL)" -qc 'DROP DATABASE IF EXISTS $(BENCH_DB) WITH (FORCE)' -c 'CREATE DATABASE $(BENCH_DB)'
+	DATABASE_URL="$(dir $(PG_ADMIN_URL))$(BENCH_DB)" target/release/workflows-api migrate up
+	psql "$(dir $(PG_ADMIN_URL))$(BENCH_DB)" -q -v workflows=$(BENCH_WORKFLOWS) -v runs=$(BENCH_RUNS) -f bench/seed.sql
+	target/release/analytics-bench "$(dir $(PG_ADMIN_URL))$(BENCH_DB)"
 
 migrate: build
 	$(BIN) migrate up

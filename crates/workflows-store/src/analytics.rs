@@ -76,6 +76,18 @@ impl Sql {
     }
 }
 
+/// The runs to aggregate: joined to their workflows only when a condition is on the workflow
+/// (the owner's scope, a project, an app), so staff's overall figures read the run table alone.
+fn runs_from(actor: &Actor, filter: &AnalyticsFilter) -> &'static str {
+    let on_workflows =
+        actor.owner_scope().is_some() || filter.project_id.is_some() || filter.app_name.is_some();
+    if on_workflows {
+        "workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id"
+    } else {
+        "workflows_workflowrun r"
+    }
+}
+
 fn count(row: &QueryResult, column: &str) -> StoreResult<u64> {
     let n: Option<i64> = row.try_get("", column)?;
     Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
@@ -118,9 +130,10 @@ impl Store {
 
         let mut by_status = Sql::new(
             backend,
-            "SELECT COALESCE(r.status, 'pending') AS status, COUNT(*) AS n \
-             FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id \
-             WHERE 1 = 1",
+            &format!(
+                "SELECT COALESCE(r.status, 'pending') AS status, COUNT(*) AS n FROM {} WHERE 1 = 1",
+                runs_from(actor, filter)
+            ),
         );
         by_status
             .scope(actor, filter)
@@ -187,9 +200,9 @@ impl Store {
             let mut sql = Sql::new(
                 backend,
                 &format!(
-                    "{select} FROM (SELECT {seconds_expr} AS d FROM workflows_workflowrun r \
-                     JOIN workflows_workflow w ON w.id = r.workflow_id \
-                     WHERE r.completed_at IS NOT NULL"
+                    "{select} FROM (SELECT {seconds_expr} AS d FROM {} \
+                     WHERE r.completed_at IS NOT NULL",
+                    runs_from(actor, filter)
                 ),
             );
             sql.scope(actor, filter)
@@ -373,8 +386,8 @@ impl Store {
             backend,
             &format!(
                 "WITH runs_in AS (SELECT {start} AS bucket, COALESCE(r.status, 'pending') AS status \
-                 FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id \
-                 WHERE 1 = 1"
+                 FROM {} WHERE 1 = 1",
+                runs_from(actor, filter)
             ),
         );
         sql.scope(actor, filter)

@@ -1,0 +1,79 @@
+-- Seeds a migrated, empty PostgreSQL database for the benchmarks, deterministically:
+--   psql "$URL" -v workflows=1000000 -v runs=5000000 -f bench/seed.sql
+-- 1,000 users, 100 projects, 5 apps; each workflow a chain-with-skips DAG of 2 to 30 molecules
+-- drawn from 500 molecule ids, each molecule with one or two of 4,000 atom ids (through the real
+-- triggers, so the atom index is kept as in production); runs spread over the last 90 days, 80 %
+-- success, 5 % each failed, cancelled, pending and running.
+\set ON_ERROR_STOP on
+\timing on
+
+INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+SELECT '', false, 'user' || u, '', '', '', false, true, now()
+FROM generate_series(1, 1000) u;
+INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+VALUES ('', true, 'bench-staff', '', '', '', true, true, now());
+
+CREATE TEMP TABLE first_user AS SELECT min(id) AS id FROM accounts_user;
+
+INSERT INTO workflows_workflow (project_id, project_name, name, slug, description, app_name,
+    molecules_used, atoms_in_molecules, dag_spec, user_id, created_at, updated_at, is_active,
+    version, execution_count, last_executed_at)
+SELECT 1 + (i * 7) % 100,
+       'Project ' || (1 + (i * 7) % 100),
+       'Workflow ' || i || ' report',
+       'workflow-' || i,
+       CASE WHEN i % 3 = 0 THEN 'Nightly figures for team ' || (i % 50) END,
+       (ARRAY['Trinity Analytics', 'Sales Console', 'Ops Board', 'Finance Hub', 'Lab'])[1 + i % 5],
+       g.molecules, g.atoms, g.dag,
+       (SELECT id FROM first_user) + (i * 13) % 1000,
+       now() - make_interval(secs => (i * 37) % (180 * 86400)),
+       now() - make_interval(secs => (i * 37) % (180 * 86400)),
+       i % 10 <> 0, 1, 0, NULL
+FROM generate_series(1, :workflows) i
+CROSS JOIN LATERAL (SELECT 2 + ((i::bigint * 2654435761) % 29)::int AS n) size
+CROSS JOIN LATERAL (
+    SELECT jsonb_agg(to_jsonb(m) ORDER BY j) AS molecules,
+           jsonb_object_agg(m, CASE WHEN (i + j) % 2 = 0
+                THEN jsonb_build_array('a-' || ((i * 7 + j * 11) % 2000), 'b-' || ((i * 13 + j * 5) % 2000))
+                ELSE jsonb_build_array('a-' || ((i * 7 + j * 11) % 2000)) END) AS atoms,
+           jsonb_build_object(
+               'nodes', jsonb_agg(jsonb_build_object('id', m, 'position',
+                   jsonb_build_object('x', j * 180, 'y', (j % 3) * 80)) ORDER BY j),
+               'edges', (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM (
+                   SELECT jsonb_build_object('source', 'm-' || ((i * 31 + k * 17) % 500),
+                                             'target', 'm-' || ((i * 31 + (k + 1) * 17) % 500)) AS e
+                   FROM generate_series(1, size.n - 1) k
+                   UNION ALL
+                   SELECT jsonb_build_object('source', 'm-' || ((i * 31 + k * 17) % 500),
+                                             'target', 'm-' || ((i * 31 + (k + 2) * 17) % 500))
+                   FROM generate_series(1, size.n - 2) k WHERE k % 3 = 0) edges),
+               'metadata', jsonb_build_object('zoom', 1)) AS dag
+    FROM (SELECT j, 'm-' || ((i * 31 + j * 17) % 500) AS m FROM generate_series(1, size.n) j) nodes
+) g;
+
+CREATE TEMP TABLE workflow_ids AS
+SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM workflows_workflow;
+CREATE UNIQUE INDEX ON workflow_ids (k);
+ANALYZE workflow_ids;
+
+INSERT INTO workflows_workflowrun (workflow_id, started_at, completed_at, status, error_message, result_data, workflow_version)
+SELECT w.id,
+       now() - make_interval(secs => (r * 7919) % (90 * 86400)),
+       CASE WHEN r % 20 IN (2, 3) THEN NULL
+            ELSE now() - make_interval(secs => (r * 7919) % (90 * 86400)) + make_interval(secs => 1 + r % 300) END,
+       CASE r % 20 WHEN 0 THEN 'failed' WHEN 1 THEN 'cancelled' WHEN 2 THEN 'pending' WHEN 3 THEN 'running' ELSE 'success' END,
+       CASE WHEN r % 20 = 0 THEN 'atom failed' END,
+       '{}'::jsonb,
+       1
+FROM generate_series(1, :runs) r
+JOIN workflow_ids w ON w.k = (r::bigint * 2654435761) % (SELECT count(*) FROM workflow_ids);
+
+UPDATE workflows_workflow w
+SET execution_count = c.n, last_executed_at = c.last
+FROM (SELECT workflow_id, count(*) AS n, max(started_at) AS last FROM workflows_workflowrun GROUP BY workflow_id) c
+WHERE c.workflow_id = w.id;
+
+VACUUM ANALYZE;
+SELECT (SELECT count(*) FROM workflows_workflow) AS workflows,
+       (SELECT count(*) FROM workflows_workflowrun) AS runs,
+       (SELECT count(*) FROM workflows_workflowatom) AS atom_rows;
