@@ -58,9 +58,9 @@ ANALYZE workflow_ids;
 
 INSERT INTO workflows_workflowrun (workflow_id, started_at, completed_at, status, error_message, result_data, workflow_version)
 SELECT w.id,
-       now() - make_interval(secs => (r * 7919) % (90 * 86400)),
+       now() - make_interval(secs => (r::bigint * 7919) % (90 * 86400)),
        CASE WHEN r % 20 IN (2, 3) THEN NULL
-            ELSE now() - make_interval(secs => (r * 7919) % (90 * 86400)) + make_interval(secs => 1 + r % 300) END,
+            ELSE now() - make_interval(secs => (r::bigint * 7919) % (90 * 86400)) + make_interval(secs => 1 + r % 300) END,
        CASE r % 20 WHEN 0 THEN 'failed' WHEN 1 THEN 'cancelled' WHEN 2 THEN 'pending' WHEN 3 THEN 'running' ELSE 'success' END,
        CASE WHEN r % 20 = 0 THEN 'atom failed' END,
        '{}'::jsonb,
