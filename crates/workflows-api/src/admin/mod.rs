@@ -6,6 +6,7 @@ mod assets;
 mod charts;
 mod dag;
 mod dashboard;
+mod edit;
 mod layout;
 mod runs;
 mod signin;
@@ -42,8 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/workflows/{id}/active/",
             web::post().to(workflows::set_active),
         )
-        .route("/workflows/{id}/edit/", web::get().to(workflows::edit_form))
-        .route("/workflows/{id}/edit/", web::post().to(workflows::edit))
+        .route("/workflows/{id}/edit/", web::get().to(edit::edit_form))
+        .route("/workflows/{id}/edit/", web::post().to(edit::edit))
         .route(
             "/workflows/{id}/delete/",
             web::get().to(workflows::delete_form),
@@ -66,6 +67,13 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, location))
         .finish()
+}
+
+/// A form that carries nothing but the session's CSRF token (the action is in its address).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// The signed-in person of an admin request.

@@ -2,11 +2,10 @@
 //! refreshes itself while the run is under way.
 
 use super::layout::{Nav, badge, ok, page, pager, when};
-use super::{AdminError, AdminResult, Signed, see_other};
+use super::{AdminError, AdminResult, CsrfForm, Signed, see_other};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
-use serde::Deserialize;
 use serde_json::Value;
 use workflows_domain::{Ordering, PageRequest, RunFilter, RunId, RunStatus, WorkflowId};
 use workflows_store::StoreError;
@@ -190,12 +189,6 @@ pub(crate) async fn detail(
         Nav::Runs,
         body,
     )))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub(crate) async fn cancel(

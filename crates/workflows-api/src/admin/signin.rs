@@ -1,7 +1,7 @@
 //! Signing in with an API token (and, optionally, the username it must belong to), and out.
 
 use super::layout::{bare, html};
-use super::{AdminResult, Signed, see_other};
+use super::{AdminResult, CsrfForm, Signed, see_other};
 use crate::session::{SESSION_TOKEN_NAME, expired_cookie, session_cookie};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -28,12 +28,6 @@ pub(crate) struct Credentials {
     csrf: String,
     #[serde(default)]
     next: String,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Only the admin's own pages are places to return to after signing in.
@@ -136,7 +130,7 @@ pub(crate) async fn submit(
 pub(crate) async fn logout(
     state: web::Data<AppState>,
     signed: Signed,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> AdminResult<HttpResponse> {
     signed.check_csrf(&form.csrf)?;
     state
