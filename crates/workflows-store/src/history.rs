@@ -6,8 +6,8 @@ use crate::entity::workflow_version;
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use workflows_domain::{
     Actor, Page, PageRequest, UserId, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowId,
@@ -75,15 +75,12 @@ impl Store {
         self.get_workflow(actor, id).await?;
         let query =
             workflow_version::Entity::find().filter(workflow_version::Column::WorkflowId.eq(id.0));
-        let count = query.clone().count(&self.db).await?;
-        if page.is_past_end(count) {
-            return Err(StoreError::InvalidPage);
-        }
-        let rows = query
-            .order_by_desc(workflow_version::Column::Version)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(&self.db)
+        let (rows, count) = self
+            .page_rows(
+                query,
+                |q| q.order_by_desc(workflow_version::Column::Version),
+                page,
+            )
             .await?;
         Ok(Page {
             items: rows.into_iter().map(WorkflowRevision::from).collect(),

@@ -11,6 +11,7 @@ mod engine;
 mod entity;
 mod error;
 mod history;
+mod paging;
 mod retention;
 mod runs;
 mod stats;

@@ -6,8 +6,7 @@ use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, Select,
 };
 use workflows_domain::{
     Actor, Ordering, Page, PageRequest, RunChanges, RunFilter, RunId, RunSortKey, RunStatus,
@@ -69,30 +68,24 @@ impl Store {
                 condition.add(stored_status().is_in(filter.statuses.iter().map(|s| s.as_str())));
         }
         let query = run::Entity::find().filter(condition);
-        let count = query.clone().count(self.conn()).await?;
-        if page.is_past_end(count) {
-            return Err(StoreError::InvalidPage);
-        }
         let order = if ordering.descending {
             Order::Desc
         } else {
             Order::Asc
         };
-        let query = match ordering.key {
-            RunSortKey::StartedAt => query.order_by(run::Column::StartedAt, order.clone()),
-            RunSortKey::CompletedAt => query.order_by_with_nulls(
-                run::Column::CompletedAt,
-                order.clone(),
-                NullOrdering::Last,
-            ),
-            RunSortKey::Id => query,
+        let ordered = |query: Select<run::Entity>| {
+            let query = match ordering.key {
+                RunSortKey::StartedAt => query.order_by(run::Column::StartedAt, order.clone()),
+                RunSortKey::CompletedAt => query.order_by_with_nulls(
+                    run::Column::CompletedAt,
+                    order.clone(),
+                    NullOrdering::Last,
+                ),
+                RunSortKey::Id => query,
+            };
+            query.order_by(run::Column::Id, order)
         };
-        let rows = query
-            .order_by(run::Column::Id, order)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(self.conn())
-            .await?;
+        let (rows, count) = self.page_rows(query, ordered, page).await?;
         Ok(Page {
             items: rows
                 .into_iter()

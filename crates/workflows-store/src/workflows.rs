@@ -8,8 +8,8 @@ use crate::history::Revision;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
-    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    Statement, TransactionTrait,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+    TransactionTrait,
 };
 use workflows_domain::{
     Actor, ExecutionPlan, ExecutionReceipt, ExecutionRequest, NewWorkflow, Ordering, Page,
@@ -112,14 +112,8 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<Workflow>> {
         let query = workflow::Entity::find().filter(self.workflow_condition(actor, filter));
-        let count = query.clone().count(&self.db).await?;
-        if page.is_past_end(count) {
-            return Err(StoreError::InvalidPage);
-        }
-        let rows = order_workflows(query, ordering)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(&self.db)
+        let (rows, count) = self
+            .page_rows(query, |q| order_workflows(q, ordering), page)
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Workflow::from).collect(),
