@@ -69,6 +69,20 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A page's query parameters in order (a malformed query reads as none: pages only filter).
+pub(crate) fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
+}
+
+/// The last value given for `key`, or "".
+pub(crate) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// A form that carries nothing but the session's CSRF token (the action is in its address).
 #[derive(serde::Deserialize)]
 pub(crate) struct CsrfForm {

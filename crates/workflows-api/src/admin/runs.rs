@@ -2,7 +2,7 @@
 //! refreshes itself while the run is under way.
 
 use super::layout::{Nav, badge, ok, page, pager, when};
-use super::{AdminError, AdminResult, CsrfForm, Signed, see_other};
+use super::{AdminError, AdminResult, CsrfForm, Signed, param, query_pairs, see_other};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
@@ -17,22 +17,15 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
     signed: Signed,
 ) -> AdminResult<HttpResponse> {
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let param = |key: &str| {
-        params
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map_or("", |(_, v)| v.trim())
-    };
-    let status = param("status").parse::<RunStatus>().ok();
-    let workflow_id = param("workflow_id").parse::<i64>().ok().map(WorkflowId);
+    let params = query_pairs(&req);
+    let value = |key: &str| param(&params, key).trim();
+    let status = value("status").parse::<RunStatus>().ok();
+    let workflow_id = value("workflow_id").parse::<i64>().ok().map(WorkflowId);
     let filter = RunFilter {
         workflow_id,
         statuses: status.into_iter().collect(),
     };
-    let page_number = param("page").parse::<u64>().unwrap_or(1).max(1);
+    let page_number = value("page").parse::<u64>().unwrap_or(1).max(1);
     let request = PageRequest::new(page_number, PAGE_SIZE).map_err(|_| AdminError::NotFound)?;
     let found = match state
         .store
@@ -56,7 +49,7 @@ pub(crate) async fn list(
             }
             div.field {
                 label for="workflow_id" { "Workflow id" }
-                input #workflow_id name="workflow_id" type="text" inputmode="numeric" value=(param("workflow_id"));
+                input #workflow_id name="workflow_id" type="text" inputmode="numeric" value=(value("workflow_id"));
             }
             button type="submit" { "Filter" }
         }

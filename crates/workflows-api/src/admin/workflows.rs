@@ -2,7 +2,7 @@
 //! (execute, activate/deactivate, edit, delete).
 
 use super::layout::{Nav, badge, ok, page, pager, when};
-use super::{AdminError, AdminResult, CsrfForm, Signed, dag, see_other};
+use super::{AdminError, AdminResult, CsrfForm, Signed, dag, param, query_pairs, see_other};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
@@ -28,24 +28,12 @@ fn notice(code: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
-}
-
-fn param<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed: Signed,
 ) -> AdminResult<HttpResponse> {
-    let params = pairs(&req);
+    let params = query_pairs(&req);
     let text = |key: &str| Some(param(&params, key).trim().to_owned()).filter(|v| !v.is_empty());
     let mut problems = Vec::new();
     let project_id = match text("project_id").map(|v| v.parse::<i32>()) {
@@ -176,7 +164,7 @@ pub(crate) async fn detail(
             PageRequest::default(),
         )
         .await?;
-    let params = pairs(&req);
+    let params = query_pairs(&req);
     let d = &w.definition;
     let body = html! {
         p.crumbs { a href="/admin/workflows/" { "Workflows" } " / " (d.name()) }
