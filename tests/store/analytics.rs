@@ -1,13 +1,12 @@
 //! Analytics against figures worked out by hand on a small seeded data set, on both backends.
 
-use crate::fixtures::people;
+use crate::fixtures::{moved_run, people};
 use chrono::{Datelike, TimeDelta, Timelike, Utc};
 use serde_json::{Value, json};
 use workflows_domain::{
-    Actor, AnalyticsFilter, ExecutionRequest, NewWorkflow, RunChanges, RunStatus, TimeBucket,
-    Usage, Workflow, WorkflowChanges,
+    Actor, AnalyticsFilter, NewWorkflow, RunStatus, TimeBucket, Usage, Workflow, WorkflowChanges,
 };
-use workflows_tests::workflows_store::{Execution, Store};
+use workflows_tests::workflows_store::Store;
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -30,33 +29,10 @@ async fn workflow(store: &Store, actor: &Actor, project: i32, app: &str, extra: 
 
 /// A run of `w` moved to `status`; finished ones take `seconds`.
 async fn run(store: &Store, actor: &Actor, w: &Workflow, status: &str, seconds: i64) {
-    let Execution::Created(receipt) = store
-        .execute_workflow(actor, w.id, ExecutionRequest::default(), None)
-        .await
-        .expect("execute")
-    else {
-        panic!("a new run");
-    };
-    let started = store
-        .get_run(actor, receipt.run_id)
-        .await
-        .expect("run")
-        .started_at;
-    let body = match status {
-        "pending" => return,
-        "running" => json!({"status": "running"}),
-        _ => {
-            json!({"status": status, "completed_at": (started + TimeDelta::seconds(seconds)).to_rfc3339()})
-        }
-    };
-    store
-        .update_run(
-            actor,
-            receipt.run_id,
-            &RunChanges::from_json(&body).expect("valid"),
-        )
-        .await
-        .expect("move");
+    moved_run(store, actor, w.id, status, |started| {
+        started + TimeDelta::seconds(seconds)
+    })
+    .await;
 }
 
 struct Seeded {

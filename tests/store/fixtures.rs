@@ -1,6 +1,9 @@
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use workflows_domain::{Actor, NewWorkflow, Workflow};
-use workflows_tests::workflows_store::Store;
+use workflows_domain::{
+    Actor, ExecutionRequest, NewWorkflow, RunChanges, RunId, Workflow, WorkflowId,
+};
+use workflows_tests::workflows_store::{Execution, Store};
 
 /// The original front end's payload, with a name of the caller's choice.
 pub fn body(name: &str) -> Value {
@@ -52,4 +55,40 @@ pub async fn people(store: &Store) -> People {
         bob: bob.actor(),
         root: root.actor(),
     }
+}
+
+/// A new run of `workflow` moved to `status`; a finished one completes at `completed(started_at)`.
+pub async fn moved_run(
+    store: &Store,
+    actor: &Actor,
+    workflow: WorkflowId,
+    status: &str,
+    completed: impl FnOnce(DateTime<Utc>) -> DateTime<Utc>,
+) -> RunId {
+    let Execution::Created(receipt) = store
+        .execute_workflow(actor, workflow, ExecutionRequest::default(), None)
+        .await
+        .expect("execute")
+    else {
+        panic!("a new run");
+    };
+    let started = store
+        .get_run(actor, receipt.run_id)
+        .await
+        .expect("run")
+        .started_at;
+    let body = match status {
+        "pending" => return receipt.run_id,
+        "running" => json!({"status": "running"}),
+        _ => json!({"status": status, "completed_at": completed(started).to_rfc3339()}),
+    };
+    store
+        .update_run(
+            actor,
+            receipt.run_id,
+            &RunChanges::from_json(&body).expect("valid"),
+        )
+        .await
+        .expect("move");
+    receipt.run_id
 }

@@ -1,15 +1,13 @@
 //! Retention: finished runs past the policy's bounds go, in batches; pending and running never do,
 //! and a dry run counts exactly what the real prune then deletes.
 
-use crate::fixtures::{create, people};
+use crate::fixtures::{create, moved_run, people};
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::json;
 use std::collections::BTreeSet;
 use workflows_domain::{
-    Actor, ExecutionRequest, Ordering, PageRequest, RetentionPolicy, RunChanges, RunFilter, RunId,
-    WorkflowId,
+    Actor, Ordering, PageRequest, RetentionPolicy, RunFilter, RunId, WorkflowId,
 };
-use workflows_tests::workflows_store::{Execution, Store};
+use workflows_tests::workflows_store::Store;
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(prune_keeps_live_runs_and_the_dry_run_counts_true);
@@ -23,27 +21,10 @@ async fn run(
     t0: DateTime<Utc>,
     hours: i64,
 ) -> RunId {
-    let Execution::Created(receipt) = store
-        .execute_workflow(actor, workflow, ExecutionRequest::default(), None)
-        .await
-        .expect("execute")
-    else {
-        panic!("a new run");
-    };
-    let body = match status {
-        "pending" => return receipt.run_id,
-        "running" => json!({"status": "running"}),
-        _ => json!({"status": status, "completed_at": (t0 + TimeDelta::hours(hours)).to_rfc3339()}),
-    };
-    store
-        .update_run(
-            actor,
-            receipt.run_id,
-            &RunChanges::from_json(&body).expect("valid"),
-        )
-        .await
-        .expect("move");
-    receipt.run_id
+    moved_run(store, actor, workflow, status, |_| {
+        t0 + TimeDelta::hours(hours)
+    })
+    .await
 }
 
 async fn remaining(store: &Store, actor: &Actor) -> BTreeSet<RunId> {
