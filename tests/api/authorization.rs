@@ -1,12 +1,10 @@
 //! Every route × every kind of caller: who gets in, and that refused calls change nothing.
 
-use crate::client::{API, Cast, app, call, cast, rows_on};
+use crate::client::{API, Cast, app, call, cast, snapshot, target};
 use crate::workflows::front_end_body;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use workflows_domain::{ExecutionRequest, NewWorkflow, RunId, WorkflowId};
-use workflows_store::Execution;
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -210,58 +208,13 @@ fn routes() -> Vec<Route> {
     ]
 }
 
-/// Everything a refused call must leave as it was.
-async fn snapshot(
-    db: &TestDb,
-    raw: &sea_orm::DatabaseConnection,
-    c: &Cast,
-    w: WorkflowId,
-    r: RunId,
-) -> (String, String, i64, i64, i64, i64) {
-    let workflow = db
-        .store
-        .get_workflow(&c.root.actor(), w)
-        .await
-        .map(|w| format!("{w:?}"))
-        .unwrap_or_default();
-    let run = db
-        .store
-        .get_run(&c.root.actor(), r)
-        .await
-        .map(|r| format!("{r:?}"))
-        .unwrap_or_default();
-    (
-        workflow,
-        run,
-        rows_on(raw, "workflows_workflow").await,
-        rows_on(raw, "workflows_workflowrun").await,
-        rows_on(raw, "workflows_idempotencykey").await,
-        rows_on(raw, "workflows_workflowversion").await,
-    )
-}
-
 async fn every_route_admits_exactly_the_right_callers(db: TestDb) {
     let c = cast(&db).await;
     let raw = db.raw().await;
     let app = app(&db).await;
     for route in routes() {
         for who in EVERYONE {
-            let new = NewWorkflow::from_json(&front_end_body()).expect("valid");
-            let w = db
-                .store
-                .create_workflow(&c.alice.actor(), new)
-                .await
-                .expect("create")
-                .id;
-            let Execution::Created(receipt) = db
-                .store
-                .execute_workflow(&c.alice.actor(), w, ExecutionRequest::default(), None)
-                .await
-                .expect("execute")
-            else {
-                panic!("fresh run");
-            };
-            let r = receipt.run_id;
+            let (w, r) = target(&db, &c).await;
             let path = format!(
                 "{API}{}",
                 route

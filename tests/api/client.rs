@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use workflows_api::settings::Settings;
 use workflows_api::startup::{build_app, state};
-use workflows_domain::{Actor, User};
+use workflows_domain::{Actor, ExecutionRequest, NewWorkflow, RunId, User, WorkflowId};
+use workflows_store::Execution;
 use workflows_tests::TestDb;
 
 pub const API: &str = "/api/workflows";
@@ -185,4 +186,51 @@ pub async fn rows_on(raw: &sea_orm::DatabaseConnection, table: &str) -> i64 {
         .expect("count")
         .expect("a row");
     row.try_get::<i64>("", "n").expect("n")
+}
+
+pub const TABLES: [&str; 6] = [
+    "workflows_workflow",
+    "workflows_workflowrun",
+    "workflows_workflowversion",
+    "workflows_idempotencykey",
+    "workflows_workflowatom",
+    "workflows_runqueue",
+];
+
+/// Everything a refused request must leave as it was: every table's rows, and the stored
+/// workflow and run themselves.
+pub async fn snapshot(
+    db: &TestDb,
+    raw: &sea_orm::DatabaseConnection,
+    c: &Cast,
+    w: WorkflowId,
+    r: RunId,
+) -> String {
+    let mut counts = Vec::new();
+    for table in TABLES {
+        counts.push(rows_on(raw, table).await);
+    }
+    let workflow = db.store.get_workflow(&c.root.actor(), w).await.ok();
+    let run = db.store.get_run(&c.root.actor(), r).await.ok();
+    format!("{counts:?} {workflow:?} {run:?}")
+}
+
+/// A workflow and a pending run of Alice's to aim at.
+pub async fn target(db: &TestDb, c: &Cast) -> (WorkflowId, RunId) {
+    let new = NewWorkflow::from_json(&crate::workflows::front_end_body()).expect("valid");
+    let w = db
+        .store
+        .create_workflow(&c.alice.actor(), new)
+        .await
+        .expect("create")
+        .id;
+    let Execution::Created(receipt) = db
+        .store
+        .execute_workflow(&c.alice.actor(), w, ExecutionRequest::default(), None)
+        .await
+        .expect("execute")
+    else {
+        panic!("a new run");
+    };
+    (w, receipt.run_id)
 }

@@ -2,14 +2,13 @@
 //! JSON-path metacharacters, orderings, pages and ids. Each answer is a 4xx with a message a person
 //! can act on, and the database is exactly as it was.
 
-use crate::client::{API, Cast, app, call, cast, rows_on, send};
+use crate::client::{API, Cast, app, call, cast, send, snapshot, target};
 use crate::workflows::front_end_body;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
-use workflows_domain::{ExecutionRequest, NewWorkflow, RunId, WorkflowId};
-use workflows_store::Execution;
+use workflows_domain::{RunId, WorkflowId};
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -20,53 +19,6 @@ on_both_backends!(
     filters_treat_metacharacters_as_plain_text,
     orderings_pages_and_ids_out_of_range_answer_4xx,
 );
-
-const TABLES: [&str; 6] = [
-    "workflows_workflow",
-    "workflows_workflowrun",
-    "workflows_workflowversion",
-    "workflows_idempotencykey",
-    "workflows_workflowatom",
-    "workflows_runqueue",
-];
-
-/// Everything a refused request must leave as it was: every table's rows, and the stored
-/// workflow and run themselves.
-async fn snapshot(
-    db: &TestDb,
-    raw: &DatabaseConnection,
-    c: &Cast,
-    w: WorkflowId,
-    r: RunId,
-) -> String {
-    let mut counts = Vec::new();
-    for table in TABLES {
-        counts.push(rows_on(raw, table).await);
-    }
-    let workflow = db.store.get_workflow(&c.root.actor(), w).await.ok();
-    let run = db.store.get_run(&c.root.actor(), r).await.ok();
-    format!("{counts:?} {workflow:?} {run:?}")
-}
-
-/// A workflow and a pending run of Alice's to aim at.
-async fn target(db: &TestDb, c: &Cast) -> (WorkflowId, RunId) {
-    let new = NewWorkflow::from_json(&front_end_body()).expect("valid");
-    let w = db
-        .store
-        .create_workflow(&c.alice.actor(), new)
-        .await
-        .expect("create")
-        .id;
-    let Execution::Created(receipt) = db
-        .store
-        .execute_workflow(&c.alice.actor(), w, ExecutionRequest::default(), None)
-        .await
-        .expect("execute")
-    else {
-        panic!("a new run");
-    };
-    (w, receipt.run_id)
-}
 
 /// The answer explains itself: a `detail`, or field-keyed messages.
 fn assert_explained(body: &Value, label: &str) {
