@@ -17,12 +17,15 @@ use workflows_domain::{
 };
 use workflows_tests::{Backend, TestDb, run_on};
 
+// Ignored in `make test`, which must pass on a fresh machine without a browser; `make
+// test-browser` installs chromium and chromium-driver and runs these with `--ignored`, in CI too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: make test-browser"]
 async fn admin_in_a_browser_on_sqlite() {
     run_on(Backend::Sqlite, admin_in_a_browser).await;
 }
 
+// Ignored for the same reason as the SQLite one: run by `make test-browser`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: make test-browser"]
 async fn admin_in_a_browser_on_postgres() {
@@ -110,9 +113,24 @@ async fn wait_for(client: &Client, css: &str, limit: Duration) {
     }
 }
 
-fn screenshot_dir() -> Option<std::path::PathBuf> {
-    std::env::var_os("UPDATE_SCREENSHOTS")
-        .map(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs"))
+/// Saves the page as `docs/<name>` when `UPDATE_SCREENSHOTS` is set.
+async fn screenshot(client: &Client, name: &str) {
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+        let png = client.screenshot().await.expect("png");
+        std::fs::write(docs.join(name), png).expect("save");
+    }
+}
+
+/// Finds an element and clicks it.
+async fn click(client: &Client, locator: Locator<'_>) {
+    client
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{locator:?}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {locator:?}: {e}"));
 }
 
 async fn workflow(
@@ -200,13 +218,7 @@ async fn admin_in_a_browser(db: TestDb) {
         .send_keys(&token)
         .await
         .expect("type");
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("sign in");
+    click(&client, Locator::Css("main form button[type=submit]")).await;
     wait_for(&client, "[data-testid=summary]", Duration::from_secs(10)).await;
     assert_eq!(
         text_of(&client, "[data-figure=workflows]").await,
@@ -241,13 +253,7 @@ async fn admin_in_a_browser(db: TestDb) {
         .await
         .expect("bars");
     assert!(bars.len() >= 4, "top molecules and atoms are drawn");
-    if let Some(dir) = screenshot_dir() {
-        std::fs::write(
-            dir.join("admin-dashboard.png"),
-            client.screenshot().await.expect("png"),
-        )
-        .expect("save");
-    }
+    screenshot(&client, "admin-dashboard.png").await;
 
     // Search a workflow, open it, see its graph.
     client
@@ -259,26 +265,14 @@ async fn admin_in_a_browser(db: TestDb) {
         .await
         .expect("search field");
     search.send_keys("nightly").await.expect("type");
-    client
-        .find(Locator::Css("form.filters button"))
-        .await
-        .expect("filter")
-        .click()
-        .await
-        .expect("filter");
+    click(&client, Locator::Css("form.filters button")).await;
     wait_for(&client, "[data-testid=workflows]", Duration::from_secs(5)).await;
     let listed = text_of(&client, "[data-testid=workflows] tbody").await;
     assert!(
         listed.contains("Nightly sales report") && !listed.contains("Slow import"),
         "{listed}"
     );
-    client
-        .find(Locator::LinkText("Nightly sales report"))
-        .await
-        .expect("link")
-        .click()
-        .await
-        .expect("open");
+    click(&client, Locator::LinkText("Nightly sales report")).await;
     wait_for(&client, "svg.dag g.node", Duration::from_secs(5)).await;
     let nodes = client
         .find_all(Locator::Css("svg.dag g.node"))
@@ -293,22 +287,14 @@ async fn admin_in_a_browser(db: TestDb) {
             .len(),
         4
     );
-    if let Some(dir) = screenshot_dir() {
-        std::fs::write(
-            dir.join("admin-workflow.png"),
-            client.screenshot().await.expect("png"),
-        )
-        .expect("save");
-    }
+    screenshot(&client, "admin-workflow.png").await;
 
     // Execute it and watch the run finish (the page refreshes itself while the run is active).
-    client
-        .find(Locator::XPath("//button[normalize-space()='Execute']"))
-        .await
-        .expect("execute")
-        .click()
-        .await
-        .expect("click");
+    click(
+        &client,
+        Locator::XPath("//button[normalize-space()='Execute']"),
+    )
+    .await;
     wait_for(
         &client,
         "[data-testid=run-status] .badge-success",
@@ -326,26 +312,22 @@ async fn admin_in_a_browser(db: TestDb) {
         .goto(&format!("{base}/admin/workflows/{slow}/"))
         .await
         .expect("open");
-    client
-        .find(Locator::XPath("//button[normalize-space()='Execute']"))
-        .await
-        .expect("execute")
-        .click()
-        .await
-        .expect("click");
+    click(
+        &client,
+        Locator::XPath("//button[normalize-space()='Execute']"),
+    )
+    .await;
     wait_for(
         &client,
         "[data-testid=run-status] .badge-running",
         Duration::from_secs(20),
     )
     .await;
-    client
-        .find(Locator::XPath("//button[normalize-space()='Cancel run']"))
-        .await
-        .expect("cancel")
-        .click()
-        .await
-        .expect("click");
+    click(
+        &client,
+        Locator::XPath("//button[normalize-space()='Cancel run']"),
+    )
+    .await;
     wait_for(
         &client,
         "[data-testid=run-status] .badge-cancelled",
@@ -395,13 +377,7 @@ async fn admin_in_a_browser(db: TestDb) {
         .goto(&format!("{base}/admin/"))
         .await
         .expect("dashboard");
-    client
-        .find(Locator::Css("form.signout button"))
-        .await
-        .expect("sign out")
-        .click()
-        .await
-        .expect("click");
+    click(&client, Locator::Css("form.signout button")).await;
     wait_for(&client, "input#token", Duration::from_secs(10)).await;
     client
         .goto(&format!("{base}/admin/runs/"))
