@@ -266,6 +266,18 @@ async fn admin_in_a_browser(db: TestDb) {
         .expect("search field");
     search.send_keys("nightly").await.expect("type");
     click(&client, Locator::Css("form.filters button")).await;
+    // The unfiltered list has the same table: wait for the filtered page's address first.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !client
+        .current_url()
+        .await
+        .expect("url")
+        .as_str()
+        .contains("search=nightly")
+    {
+        assert!(Instant::now() < deadline, "the filter did not submit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     wait_for(&client, "[data-testid=workflows]", Duration::from_secs(5)).await;
     let listed = text_of(&client, "[data-testid=workflows] tbody").await;
     assert!(
