@@ -165,22 +165,18 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
         store.migrate().await.context("applying migrations")?;
     }
     let stop_worker = CancellationToken::new();
-    let cleaner_task = if with_worker {
-        crate::engine::cleaner(store.clone(), &settings.retention)?
-            .map(|cleaner| tokio::spawn(cleaner.run(stop_worker.clone())))
-    } else {
-        None
-    };
-    let (engine, worker_task) = if with_worker {
+    let (engine, worker_task, cleaner_task) = if with_worker {
         let worker = crate::engine::worker(store.clone(), &settings.engine, None)?;
         let handle = EngineHandle {
             wake: worker.waker(),
             stats: worker.stats(),
         };
+        let cleaner = crate::engine::cleaner(store.clone(), &settings.retention)?
+            .map(|cleaner| tokio::spawn(cleaner.run(stop_worker.clone())));
         let token = stop_worker.clone();
-        (Some(handle), Some(tokio::spawn(worker.run(token))))
+        (Some(handle), Some(tokio::spawn(worker.run(token))), cleaner)
     } else {
-        (None, None)
+        (None, None, None)
     };
     let app = Application::build_with_engine(&settings, store.clone(), engine)?;
     if settings.auth.bootstrap_admin {
