@@ -9,6 +9,7 @@ on_both_backends!(
     migrations_round_trip_down_to_zero_and_up,
     an_existing_django_user_table_is_kept,
     molecule_and_atom_filters_use_an_index,
+    project_owner_and_search_pages_use_their_indexes,
     public_tables_win_over_a_tenant_schema,
 );
 
@@ -228,4 +229,48 @@ async fn public_tables_win_over_a_tenant_schema(db: TestDb) {
             .id,
         w.id
     );
+}
+
+/// A project's or an owner's page in the default order reads the page from a composite index
+/// (no sort of every match); search uses the trigram indexes on PostgreSQL.
+async fn project_owner_and_search_pages_use_their_indexes(db: TestDb) {
+    let p = people(&db.store).await;
+    for i in 0..30 {
+        create(
+            &db.store,
+            if i % 2 == 0 { &p.alice } else { &p.bob },
+            &format!("w{i}"),
+        )
+        .await;
+    }
+    let project = plan(
+        &db.store,
+        &p.root,
+        WorkflowFilter {
+            project_id: Some(123),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        project.contains("workflows_workflow_project_created_idx"),
+        "{project}"
+    );
+    let owner = plan(&db.store, &p.alice, WorkflowFilter::default()).await;
+    assert!(
+        owner.contains("workflows_workflow_user_created_idx"),
+        "{owner}"
+    );
+    if db.backend == Backend::Postgres {
+        let search = plan(
+            &db.store,
+            &p.root,
+            WorkflowFilter {
+                search: Some("report".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(search.contains("_trgm"), "{search}");
+    }
 }

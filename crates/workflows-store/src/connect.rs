@@ -4,6 +4,9 @@ use crate::error::{StoreError, StoreResult};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::time::Duration;
 
+/// How long a pooled connection may sit idle before it is checked with a ping on checkout.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// How to reach the database and how big the pool is.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -42,6 +45,10 @@ pub(crate) async fn open(settings: &ConnectSettings) -> StoreResult<DatabaseConn
         .min_connections(settings.min_connections)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
+        // sqlx pings a connection on every checkout by default: a second round trip per request.
+        // Only a connection idle long enough for a server, proxy or firewall to have dropped it
+        // is worth that; a hot one that broke fails its query and is discarded on release.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     if settings.url.starts_with("postgres") {
         // A connection string may put a tenant schema first; the workflow tables live in `public`.

@@ -83,9 +83,11 @@ impl Store {
                 ),
                 RunSortKey::Id => query,
             };
-            query.order_by(run::Column::Id, order)
+            query.order_by(run::Column::Id, order.clone())
         };
-        let (rows, count) = self.page_rows(query, ordered, page).await?;
+        let (rows, count) = self
+            .page_rows_by_key(query, ordered, run::Column::Id, page)
+            .await?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -5,6 +5,7 @@ use crate::clock::now;
 use crate::entity::{idempotency_key, run, workflow};
 use crate::error::{StoreError, StoreResult, is_unique_violation};
 use crate::history::Revision;
+use crate::paging::keyed_page;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
@@ -113,7 +114,12 @@ impl Store {
     ) -> StoreResult<Page<Workflow>> {
         let query = workflow::Entity::find().filter(self.workflow_condition(actor, filter));
         let (rows, count) = self
-            .page_rows(query, |q| order_workflows(q, ordering), page)
+            .page_rows_by_key(
+                query,
+                |q| order_workflows(q, ordering),
+                workflow::Column::Id,
+                page,
+            )
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Workflow::from).collect(),
@@ -135,12 +141,12 @@ impl Store {
         avoid_seq_scan: bool,
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
-        let statement = order_workflows(
+        let statement = keyed_page(
             workflow::Entity::find().filter(self.workflow_condition(actor, filter)),
-            ordering,
+            |q| order_workflows(q, ordering),
+            workflow::Column::Id,
+            page,
         )
-        .offset(page.offset())
-        .limit(page.page_size())
         .build(backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
