@@ -93,61 +93,14 @@ impl DagSpec {
     /// unique non-empty string `id`; `edges`, when present, an array of objects whose `source` and
     /// `target` name existing nodes; no cycle. Every message names the offending node or edge.
     pub fn parse(raw: Value) -> Result<Self, Vec<String>> {
-        let Value::Object(object) = &raw else {
-            return Err(vec!["Expected an object.".to_owned()]);
-        };
-        for (key, limit) in [("nodes", MAX_DAG_NODES), ("edges", MAX_DAG_EDGES)] {
-            if let Some(Value::Array(items)) = object.get(key)
-                && items.len() > limit
-            {
-                return Err(vec![format!(
-                    "a graph may have at most {limit} {key}; this one has {}.",
-                    items.len()
-                )]);
-            }
-        }
-        let mut errors = Vec::new();
-        let nodes = parse_nodes(object.get("nodes"), &mut errors);
-        let index: HashMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| (node.id.as_str(), i))
-            .collect();
-        let edges = parse_edges(object.get("edges"), &index, &mut errors);
-        if errors.len() > MAX_REPORTED_ERRORS {
-            let more = errors.len() - MAX_REPORTED_ERRORS;
-            errors.truncate(MAX_REPORTED_ERRORS);
-            errors.push(format!("… and {more} more problems."));
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let mut upstream = vec![Vec::new(); nodes.len()];
-        for edge in &edges {
-            if !upstream[edge.target].contains(&edge.source) {
-                upstream[edge.target].push(edge.source);
-            }
-        }
-        let order = topological_indices(&upstream).map_err(|node_on_cycle| {
-            vec![format!(
-                "the graph has a cycle through node '{}'",
-                nodes[node_on_cycle].id
-            )]
-        })?;
-        Ok(Self {
-            raw,
-            nodes,
-            edges,
-            upstream,
-            order,
-        })
+        Ok(Graph::of(&raw)?.with_raw(raw))
     }
 
     /// Reads a stored `dag_spec`, which an older writer may have left invalid: such a spec keeps its
     /// JSON and has no graph.
     pub fn from_stored(raw: Value) -> Self {
-        match Self::parse(raw.clone()) {
-            Ok(spec) => spec,
+        match Graph::of(&raw) {
+            Ok(graph) => graph.with_raw(raw),
             Err(_) => Self {
                 raw,
                 ..Self::empty()
@@ -218,6 +171,77 @@ impl DagSpec {
 
     fn position(&self, node_id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == node_id)
+    }
+}
+
+/// A checked graph, before it is paired with the JSON it came from (so reading a stored spec
+/// never copies that JSON).
+struct Graph {
+    nodes: Vec<DagNode>,
+    edges: Vec<DagEdge>,
+    upstream: Vec<Vec<usize>>,
+    order: Vec<usize>,
+}
+
+impl Graph {
+    fn of(raw: &Value) -> Result<Self, Vec<String>> {
+        let Value::Object(object) = raw else {
+            return Err(vec!["Expected an object.".to_owned()]);
+        };
+        for (key, limit) in [("nodes", MAX_DAG_NODES), ("edges", MAX_DAG_EDGES)] {
+            if let Some(Value::Array(items)) = object.get(key)
+                && items.len() > limit
+            {
+                return Err(vec![format!(
+                    "a graph may have at most {limit} {key}; this one has {}.",
+                    items.len()
+                )]);
+            }
+        }
+        let mut errors = Vec::new();
+        let nodes = parse_nodes(object.get("nodes"), &mut errors);
+        let index: HashMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (node.id.as_str(), i))
+            .collect();
+        let edges = parse_edges(object.get("edges"), &index, &mut errors);
+        if errors.len() > MAX_REPORTED_ERRORS {
+            let more = errors.len() - MAX_REPORTED_ERRORS;
+            errors.truncate(MAX_REPORTED_ERRORS);
+            errors.push(format!("… and {more} more problems."));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut upstream = vec![Vec::new(); nodes.len()];
+        for edge in &edges {
+            if !upstream[edge.target].contains(&edge.source) {
+                upstream[edge.target].push(edge.source);
+            }
+        }
+        let order = topological_indices(&upstream).map_err(|node_on_cycle| {
+            vec![format!(
+                "the graph has a cycle through node '{}'",
+                nodes[node_on_cycle].id
+            )]
+        })?;
+        Ok(Self {
+            nodes,
+            edges,
+            upstream,
+            order,
+        })
+    }
+
+    fn with_raw(self, raw: Value) -> DagSpec {
+        DagSpec {
+            raw,
+            nodes: self.nodes,
+            edges: self.edges,
+            upstream: self.upstream,
+            order: self.order,
+        }
     }
 }
 

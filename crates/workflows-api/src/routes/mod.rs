@@ -100,10 +100,19 @@ pub fn page_response<T: serde::Serialize>(
     page: workflows_domain::Page<T>,
 ) -> HttpResponse {
     let (next, previous) = query.page_links(req, &page);
-    HttpResponse::Ok().json(serde_json::json!({
-        "count": page.count,
-        "next": next,
-        "previous": previous,
-        "results": page.items,
-    }))
+    HttpResponse::Ok().json(PageBody {
+        count: page.count,
+        next,
+        previous,
+        results: &page.items,
+    })
+}
+
+/// Written straight to the body: a `json!` value would first copy every item into a JSON tree.
+#[derive(serde::Serialize)]
+struct PageBody<'a, T> {
+    count: u64,
+    next: Option<String>,
+    previous: Option<String>,
+    results: &'a [T],
 }
