@@ -6,7 +6,7 @@ BIN := target/debug/workflows-api
 # unreachable server fails the tests instead of skipping them (CI sets it).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build test test-browser screenshots test-schemathesis fuzz bench-engine bench-analytics migrate lint fmt doc clean
+.PHONY: run build test test-browser screenshots test-schemathesis fuzz bench bench-scale bench-http bench-engine bench-check bench-tools migrate lint fmt doc clean
 
 run: build
 	$(BIN) migrate up
@@ -50,22 +50,46 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Engine throughput and execute-to-running latency on PostgreSQL (release build); see bench/RESULTS.md.
+# Benchmarks (release build, PostgreSQL, wrk and pgbench); results in bench/results/ and
+# bench/RESULTS.md, findings in bench/README.md. Never part of `make test`.
+# The quick run: 10,000 workflows; `make bench-scale` seeds 1,000,000 workflows / 5,000,000 runs.
+# Loopback without TLS for the service and pgbench alike (BENCH_URL), so neither pays for it.
+BENCH_URL ?= $(PG_ADMIN_URL)?sslmode=disable
+BENCH_WORKFLOWS ?= 10000
+BENCH_SECONDS ?= 10
+BENCH_DB = wf_bench_http_$(BENCH_WORKFLOWS)
+
+bench: bench-tools
+	$(CARGO) build --release -p workflows-bench -p workflows-api
+	target/release/http-bench --admin-url "$(BENCH_URL)" --workflows $(BENCH_WORKFLOWS) --seconds $(BENCH_SECONDS)
+	{ printf '## Analytics store calls at %s workflows (`analytics-bench`, after the HTTP scenarios)\n\n' $(BENCH_WORKFLOWS); \
+	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))$(BENCH_DB)?sslmode=disable"; } > bench/results/analytics-$(BENCH_WORKFLOWS).md
+	target/release/engine-bench "$(BENCH_URL)" 2000 bench/results
+	bench/assemble.sh
+
+bench-scale: bench-tools
+	$(MAKE) bench-http BENCH_WORKFLOWS=1000000 BENCH_SECONDS=$(BENCH_SECONDS)
+	{ printf '## Analytics store calls at 1000000 workflows (`analytics-bench`, median of 3)\n\n'; \
+	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))wf_bench_http_1000000?sslmode=disable" 3; } > bench/results/analytics-1000000.md
+	bench/assemble.sh
+
+bench-http: bench-tools
+	$(CARGO) build --release -p workflows-bench -p workflows-api
+	target/release/http-bench --admin-url "$(BENCH_URL)" --workflows $(BENCH_WORKFLOWS) --seconds $(BENCH_SECONDS)
+
 bench-engine:
 	$(CARGO) build --release -p workflows-bench
-	target/release/engine-bench $(PG_ADMIN_URL) 2000
+	target/release/engine-bench "$(BENCH_URL)" 2000 bench/results
+	bench/assemble.sh
 
-# Analytics response times on a seeded PostgreSQL database (bench/seed.sql); the scale run is
-# `make bench-analytics BENCH_WORKFLOWS=1000000 BENCH_RUNS=5000000`. See bench/RESULTS.md.
-BENCH_WORKFLOWS ?= 10000
-BENCH_RUNS ?= 50000
-BENCH_DB ?= wf_bench_analytics
-bench-analytics:
-	$(CARGO) build --release -p workflows-bench -p workflows-api
-	psql "$(PG_ADMIN_URL)" -qc 'DROP DATABASE IF EXISTS $(BENCH_DB) WITH (FORCE)' -c 'CREATE DATABASE $(BENCH_DB)'
-	DATABASE_URL="$(dir $(PG_ADMIN_URL))$(BENCH_DB)" target/release/workflows-api migrate up
-	psql "$(dir $(PG_ADMIN_URL))$(BENCH_DB)" -q -v workflows=$(BENCH_WORKFLOWS) -v runs=$(BENCH_RUNS) -f bench/seed.sql
-	target/release/analytics-bench "$(dir $(PG_ADMIN_URL))$(BENCH_DB)"
+# Compares bench/results with the targets (ratios to pgbench, p99, errors, RSS, scale, engine).
+bench-check:
+	$(CARGO) build --release -p workflows-bench
+	target/release/bench-check
+
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 && command -v pgbench >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql-client)
 
 migrate: build
 	$(BIN) migrate up

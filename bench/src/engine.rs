@@ -3,7 +3,8 @@
 //! have), and the time from `execute` to `running` with idle workers (measured from the run's own
 //! record: its `started_at` to its first molecule's start).
 //!
-//! Usage: engine-bench [admin-url] [runs]
+//! Usage: engine-bench [admin-url] [runs] [results-dir, default bench/results]
+//! (writes engine.md and engine.json there for `bench-check`)
 #![allow(clippy::print_stdout)]
 
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -101,8 +102,11 @@ async fn main() -> anyhow::Result<()> {
         .next()
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
-    println!("| workers | runs | seconds | runs/s | execute→running p50 (ms) | p99 (ms) |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    let out_dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "bench/results".into()));
+    let mut table = String::from(
+        "| workers | runs | seconds | runs/s | execute→running p50 (ms) | p99 (ms) |\n|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut rows = Vec::new();
     for worker_count in [1usize, 2, 4] {
         let url = fresh_database(&admin, &format!("wf_bench_engine_{worker_count}")).await?;
         let (store, actor, workflow) = setup(&url).await?;
@@ -173,12 +177,33 @@ async fn main() -> anyhow::Result<()> {
         }
         probe.close().await?;
         store.close().await?;
-        println!(
+        let line = format!(
             "| {worker_count} | {runs} | {seconds:.2} | {:.0} | {:.1} | {:.1} |",
             runs as f64 / seconds,
             pick(0.5),
             pick(0.99)
         );
+        println!("{line}");
+        table.push_str(&line);
+        table.push('\n');
+        rows.push(json!({
+            "workers": worker_count, "runs": runs, "seconds": seconds,
+            "runs_per_second": runs as f64 / seconds,
+            "execute_to_running_p50_ms": pick(0.5), "execute_to_running_p99_ms": pick(0.99),
+        }));
     }
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(
+        out_dir.join("engine.json"),
+        serde_json::to_string_pretty(&json!({ "workers": rows }))?,
+    )?;
+    std::fs::write(
+        out_dir.join("engine.md"),
+        format!(
+            "## Engine (`make bench-engine`)\n\nA backlog of {runs} runs of a 3-molecule chain of `builtin.noop` atoms, drained by 1, 2 and 4 \
+             workers (each its own pool, concurrency 16, in one process); then 200 runs one at a time with idle workers, \
+             `execute` → first molecule started, from the runs' own records.\n\n{table}"
+        ),
+    )?;
     Ok(())
 }

@@ -1,0 +1,4 @@
+-- The statements the service sends for this scenario (from PostgreSQL's log_statement=all),
+-- with the parameters drawn as bench/wrk/scenario.lua draws them. Run by bench/src/http.rs.
+\set id random(1, :workflows)
+SELECT "workflows_workflow"."id", "workflows_workflow"."project_id", "workflows_workflow"."project_name", "workflows_workflow"."name", "workflows_workflow"."slug", "workflows_workflow"."description", "workflows_workflow"."app_name", "workflows_workflow"."molecules_used", "workflows_workflow"."atoms_in_molecules", "workflows_workflow"."dag_spec", "workflows_workflow"."user_id", "workflows_workflow"."created_at", "workflows_workflow"."updated_at", "workflows_workflow"."is_active", "workflows_workflow"."version", "workflows_workflow"."execution_count", "workflows_workflow"."last_executed_at" FROM "workflows_workflow" WHERE "workflows_workflow"."id" = :id LIMIT 1;

@@ -1,0 +1,5 @@
+-- The statements the service sends for this scenario (from PostgreSQL's log_statement=all),
+-- with the parameters drawn as bench/wrk/scenario.lua draws them. Run by bench/src/http.rs.
+\set id 20 * random(0, :runs / 20 - 1) + random(4, 19)
+SELECT "workflows_workflowrun"."id", "workflows_workflowrun"."workflow_id", "workflows_workflowrun"."started_at", "workflows_workflowrun"."completed_at", "workflows_workflowrun"."status", "workflows_workflowrun"."error_message", "workflows_workflowrun"."result_data", "workflows_workflowrun"."inputs", "workflows_workflowrun"."plan", "workflows_workflowrun"."lease_owner", "workflows_workflowrun"."lease_expires_at", "workflows_workflowrun"."claims", "workflows_workflowrun"."workflow_version" FROM "workflows_workflowrun" WHERE "workflows_workflowrun"."id" = :id LIMIT 1 \gset
+UPDATE "workflows_workflowrun" SET "completed_at" = :completed_at, "status" = 'success', "error_message" = NULL, "result_data" = jsonb_build_object('rows', CAST(:id AS bigint)) WHERE "workflows_workflowrun"."id" = :id AND COALESCE("workflows_workflowrun"."status", 'pending') = 'success';

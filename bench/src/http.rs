@@ -1,0 +1,348 @@
+//! The service under HTTP load next to the database's own ceiling for the same SQL.
+//!
+//! Makes a fresh PostgreSQL database, seeds it with `bench/seed.sql`, starts the release binary
+//! and, scenario by scenario, drives it with `wrk` (bench/wrk/scenario.lua) at 32 and 256
+//! connections, then runs `pgbench` on the statements the service sends for that scenario
+//! (bench/pgbench/<scenario>.sql) at 32 clients. Writes a Markdown report and a JSON file that
+//! `bench-check` compares with the targets.
+//!
+//! Usage: http-bench [--admin-url URL] [--workflows N] [--runs N] [--seconds S] [--out DIR]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use workflows_bench::{
+    Args, database_url, explain_statements, number, psql, psql_value, run_captured,
+};
+
+/// What a scenario measures; the order is the report's.
+const SCENARIOS: [(&str, &str); 14] = [
+    ("get", "GET one workflow"),
+    ("list_project", "one project's workflows, first page of 20"),
+    (
+        "list_deep",
+        "one project's workflows, a page in its second half",
+    ),
+    ("list_molecule", "workflows using a molecule"),
+    ("list_atom", "workflows using an atom"),
+    ("search", "search in name, slug, description, project"),
+    ("create", "POST a 3-molecule workflow"),
+    ("patch", "PATCH a workflow's description"),
+    ("execute", "POST execute (run + counter)"),
+    ("patch_run", "PATCH a run's result_data"),
+    ("analytics_summary", "analytics summary, one project"),
+    ("analytics_molecules", "analytics molecules, one project"),
+    ("analytics_atoms", "analytics atoms, one project"),
+    ("analytics_runs", "analytics runs per day, one project"),
+];
+
+/// Concurrencies of the load; pgbench runs at the first (PostgreSQL's 100 connections rule out 256).
+const CONNECTIONS: [u32; 2] = [32, 256];
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(binary: &Path, url: &str, log: &Path) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(binary)
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("PORT", port.to_string())
+            // A request log line per call would be part of what is measured; warnings still show.
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
+            .spawn()
+            .context("starting the server")?;
+        let server = Self { child, port };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the server did not listen on port {port} within 30 s")
+    }
+
+    /// The process's peak resident set so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/<pid>/status")?;
+        Ok(kib / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wrk(
+    port: u16,
+    scenario: &str,
+    connections: u32,
+    seconds: u64,
+    env: &[(&str, String)],
+) -> anyhow::Result<Value> {
+    let mut command = Command::new("wrk");
+    command
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--timeout", "30s", "-s", "bench/wrk/scenario.lua"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("SCENARIO", scenario);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = run_captured(&mut command)?;
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| format!("no summary from wrk for {scenario}: {out}"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn pgbench(
+    url: &str,
+    scenario: &str,
+    seconds: u64,
+    vars: &[(&str, String)],
+) -> anyhow::Result<f64> {
+    let mut command = Command::new("pgbench");
+    command.args(["-n", "-M", "prepared", "-c", "32", "-j", "2"]);
+    command.args(["-T", &seconds.to_string()]);
+    for (key, value) in vars {
+        command.args(["-D", &format!("{key}={value}")]);
+    }
+    command.args(["-f", &format!("bench/pgbench/{scenario}.sql"), url]);
+    let out = run_captured(&mut command)?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no tps from pgbench for {scenario}: {out}"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse(std::env::args().skip(1))?;
+    let admin = args.text("admin-url", "postgres://postgres@127.0.0.1:5432/postgres");
+    let workflows: u64 = args.number("workflows", 10_000)?;
+    let runs: u64 = args.number("runs", workflows * 5)?;
+    let seconds: u64 = args.number("seconds", 10)?;
+    let out_dir = PathBuf::from(args.text("out", "bench/results"));
+    let binary = PathBuf::from("target/release/workflows-api");
+    std::fs::create_dir_all(&out_dir)?;
+
+    let name = format!("wf_bench_http_{workflows}");
+    psql(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )?;
+    psql(&admin, &format!("CREATE DATABASE {name}"))?;
+    let url = database_url(&admin, &name);
+    run_captured(
+        Command::new(&binary)
+            .args(["migrate", "up"])
+            .env("DATABASE_URL", &url),
+    )?;
+    let seeding = Instant::now();
+    run_captured(
+        Command::new("psql")
+            .args([&url, "-q", "-v", &format!("workflows={workflows}")])
+            .args(["-v", &format!("runs={runs}"), "-f", "bench/seed.sql"]),
+    )?;
+    let seed_seconds = seeding.elapsed().as_secs_f64();
+    eprintln!("seeded {workflows} workflows, {runs} runs in {seed_seconds:.0} s");
+    let staff = psql_value(
+        &url,
+        "SELECT id FROM accounts_user WHERE username = 'bench-staff'",
+    )?;
+    let token = run_captured(
+        Command::new(&binary)
+            .args(["tokens", "create", "bench-staff"])
+            .env("DATABASE_URL", &url),
+    )?
+    .trim()
+    .to_owned();
+
+    let server = Server::start(
+        &binary,
+        &url,
+        &out_dir.join(format!("server-{workflows}.log")),
+    )?;
+    let env = [
+        ("TOKEN", token),
+        ("WORKFLOWS", workflows.to_string()),
+        ("RUNS", runs.to_string()),
+    ];
+    let vars = [
+        ("workflows", workflows.to_string()),
+        ("runs", runs.to_string()),
+        ("staff", staff.clone()),
+    ];
+    let mut results = Vec::new();
+    for (scenario, what) in SCENARIOS {
+        let mut loads = serde_json::Map::new();
+        for connections in CONNECTIONS {
+            let measured = wrk(server.port, scenario, connections, seconds, &env)?;
+            loads.insert(connections.to_string(), measured);
+            // wrk stops sending, but requests it left queued in the server still run; the next
+            // measurement (pgbench writing the same rows, above all) waits for them.
+            std::thread::sleep(Duration::from_secs(3));
+        }
+        let rss = server.peak_rss_mib()?;
+        let ceiling = pgbench(&url, scenario, seconds, &vars)?;
+        let result = json!({
+            "scenario": scenario, "what": what, "load": loads,
+            "pgbench_tps": ceiling, "peak_rss_mib": rss,
+        });
+        eprintln!("{}", summary_line(&result));
+        results.push(result);
+    }
+    drop(server);
+
+    let explain_values = [
+        ("id", (workflows / 2).to_string()),
+        ("project", "8".to_owned()),
+        ("m", "17".to_owned()),
+        ("a", "17".to_owned()),
+        ("team", "12".to_owned()),
+        // The deepest page of a project.
+        (
+            "skip",
+            ((workflows / 100 / 20).max(1) * 20 - 20).to_string(),
+        ),
+    ];
+    let mut plans = String::new();
+    for (scenario, _) in SCENARIOS {
+        if ["create", "patch", "execute", "patch_run"].contains(&scenario) {
+            continue;
+        }
+        let script = std::fs::read_to_string(format!("bench/pgbench/{scenario}.sql"))?;
+        for (sql, plan) in explain_statements(&url, &script, &explain_values)? {
+            let _ = writeln!(
+                plans,
+                "### {scenario}\n\n```sql\n{sql}\n```\n\n```\n{plan}\n```\n"
+            );
+        }
+    }
+
+    let report = json!({
+        "workflows": workflows, "runs": runs, "seconds": seconds,
+        "seed_seconds": seed_seconds, "scenarios": results,
+    });
+    let stem = out_dir.join(format!("http-{workflows}"));
+    std::fs::write(
+        stem.with_extension("json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(
+        stem.with_extension("md"),
+        markdown(&report, &results, &plans),
+    )?;
+    for result in &results {
+        println!("{}", summary_line(result));
+    }
+    Ok(())
+}
+
+fn requests_per_second(load: &Value) -> f64 {
+    number(load, &["requests"]) / number(load, &["seconds"])
+}
+
+fn errors(load: &Value) -> f64 {
+    number(load, &["socket_errors"])
+        + number(load, &["status_errors"])
+        + number(load, &["timeouts"])
+}
+
+fn ms(micros: f64) -> f64 {
+    micros / 1000.0
+}
+
+/// One line a reader takes in at a glance.
+fn summary_line(result: &Value) -> String {
+    let at32 = &result["load"]["32"];
+    let at256 = &result["load"]["256"];
+    let ceiling = number(result, &["pgbench_tps"]);
+    let rps = requests_per_second(at32);
+    format!(
+        "{:<20} {:>8.0} req/s = {:>3.0}% of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB",
+        result["scenario"].as_str().unwrap_or("?"),
+        rps,
+        100.0 * rps / ceiling,
+        ceiling,
+        ms(number(at32, &["p50"])),
+        ms(number(at32, &["p99"])),
+        ms(number(at32, &["p999"])),
+        requests_per_second(at256),
+        errors(at32) + errors(at256),
+        number(result, &["peak_rss_mib"]),
+    )
+}
+
+fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## HTTP scenarios at {} workflows / {} runs (`make bench`)\n",
+        report["workflows"], report["runs"]
+    );
+    let _ = writeln!(
+        md,
+        "{} s of `wrk -t2` per scenario and concurrency, then {} s of `pgbench -M prepared -c 32 -j 2` on the same statements \
+         (bench/pgbench/); seeding took {:.0} s. Ratio = the service's requests/s at 32 connections over pgbench's transactions/s.\n",
+        report["seconds"],
+        report["seconds"],
+        number(report, &["seed_seconds"])
+    );
+    md.push_str("| scenario | req/s @32 | pgbench tps | ratio | p50 ms | p99 ms | p99.9 ms | req/s @256 | p99 ms @256 | errors | peak RSS MiB |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for result in results {
+        let at32 = &result["load"]["32"];
+        let at256 = &result["load"]["256"];
+        let ceiling = number(result, &["pgbench_tps"]);
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {} | {:.0} |",
+            result["what"].as_str().unwrap_or("?"),
+            requests_per_second(at32),
+            ceiling,
+            100.0 * requests_per_second(at32) / ceiling,
+            ms(number(at32, &["p50"])),
+            ms(number(at32, &["p99"])),
+            ms(number(at32, &["p999"])),
+            requests_per_second(at256),
+            ms(number(at256, &["p99"])),
+            errors(at32) + errors(at256),
+            number(result, &["peak_rss_mib"]),
+        );
+    }
+    md.push_str("\nAt a glance:\n\n```\n");
+    for result in results {
+        md.push_str(&summary_line(result));
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "```\n\n### Plans at {} workflows\n\n`EXPLAIN (ANALYZE, COSTS OFF)` of each read statement, with the values shown.\n",
+        report["workflows"]
+    );
+    md.push_str(plans);
+    md
+}

@@ -1,0 +1,170 @@
+//! What the benchmark programs share: flags, running the PostgreSQL client tools, and reading
+//! plans of the pgbench scripts.
+
+use anyhow::{Context, bail};
+use std::collections::HashMap;
+use std::process::Command;
+
+/// `--name value` flags.
+pub struct Args(HashMap<String, String>);
+
+impl Args {
+    /// Reads `--name value` pairs; anything else is an error.
+    pub fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Self> {
+        let mut map = HashMap::new();
+        let mut args = args.peekable();
+        while let Some(flag) = args.next() {
+            let Some(name) = flag.strip_prefix("--") else {
+                bail!("expected --name value, got '{flag}'");
+            };
+            let value = args
+                .next()
+                .with_context(|| format!("--{name} needs a value"))?;
+            map.insert(name.to_owned(), value);
+        }
+        Ok(Self(map))
+    }
+
+    /// A text flag, or its default.
+    pub fn text(&self, name: &str, default: &str) -> String {
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A number flag, or its default.
+    pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
+        match self.0.get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--{name}: '{text}' is not a number")),
+        }
+    }
+}
+
+/// The number at `path` in a JSON report; NaN when absent, which fails every comparison.
+pub fn number(value: &serde_json::Value, path: &[&str]) -> f64 {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::NAN)
+}
+
+/// Runs a command to its end and answers its standard output; a failure carries its stderr.
+pub fn run_captured(command: &mut Command) -> anyhow::Result<String> {
+    let out = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs one SQL command with psql, stopping at the first error.
+pub fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
+    run_captured(Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql]))
+}
+
+/// The single value a query answers.
+pub fn psql_value(url: &str, sql: &str) -> anyhow::Result<String> {
+    Ok(psql(url, sql)?.trim().to_owned())
+}
+
+/// The URL of database `name` on the server of `url`, keeping `url`'s options (`?sslmode=…`).
+pub fn database_url(url: &str, name: &str) -> String {
+    let (address, options) = url
+        .split_once('?')
+        .map_or((url, None), |(a, o)| (a, Some(o)));
+    let root = address.rsplit_once('/').map_or(address, |(root, _)| root);
+    match options {
+        Some(options) => format!("{root}/{name}?{options}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// Replaces pgbench's `:name` variables with the given values, leaving `::casts` and unknown names.
+pub fn substitute(sql: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(cast) = after.strip_prefix(':') {
+            out.push_str("::");
+            rest = cast;
+            continue;
+        }
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        match values.iter().find(|(name, _)| *name == &after[..name_len]) {
+            Some((_, value)) => out.push_str(value),
+            None => {
+                out.push(':');
+                out.push_str(&after[..name_len]);
+            }
+        }
+        rest = &after[name_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `EXPLAIN (ANALYZE, COSTS OFF)` of each statement of a pgbench script (its `\set` lines and
+/// comments dropped, variables replaced by `values`): the statement and its plan.
+pub fn explain_statements(
+    url: &str,
+    script: &str,
+    values: &[(&str, String)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let body: String = script
+        .lines()
+        .filter(|l| !l.starts_with('\\') && !l.starts_with("--"))
+        .map(|l| format!("{}\n", l.trim_end_matches("\\gset")))
+        .collect();
+    body.split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|statement| {
+            let sql = substitute(statement, values);
+            let plan = psql(url, &format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"))?;
+            Ok((sql, plan.trim_end().to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutes_variables_but_not_casts_or_unknown_names() {
+        let values = [("id", "42".to_owned())];
+        assert_eq!(
+            substitute(
+                "SELECT :id::text, :other, x::float8 WHERE id = :id",
+                &values
+            ),
+            "SELECT 42::text, :other, x::float8 WHERE id = 42"
+        );
+    }
+
+    #[test]
+    fn database_url_names_another_database_with_the_same_options() {
+        assert_eq!(
+            database_url("postgres://p@h:5432/postgres?sslmode=disable", "b"),
+            "postgres://p@h:5432/b?sslmode=disable"
+        );
+        assert_eq!(
+            database_url("postgres://p@h/postgres", "b"),
+            "postgres://p@h/b"
+        );
+    }
+}
