@@ -2,9 +2,6 @@ use clap::Parser;
 use workflows_api::cli::Cli;
 use workflows_api::settings::Settings;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
