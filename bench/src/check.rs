@@ -154,7 +154,9 @@ fn main() -> anyhow::Result<()> {
     }
 
     if verdicts.missed > 0 {
-        anyhow::bail!("{} target(s) missed", verdicts.missed);
+        println!("{} target(s) missed", verdicts.missed);
+        std::process::exit(1);
     }
+    println!("every target met");
     Ok(())
 }
