@@ -74,15 +74,17 @@ bench-analytics:
 	{ printf '## Analytics store calls at %s workflows (`make bench-analytics`)\n\n' $(BENCH_WORKFLOWS); \
 	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))wf_bench_analytics?sslmode=disable"; } > bench/results/analytics-$(BENCH_WORKFLOWS).md
 
+# BENCH_REUSE=yes measures again on the scale database an earlier run seeded.
+BENCH_REUSE ?= no
 bench-scale: bench-tools
-	$(MAKE) bench-http BENCH_WORKFLOWS=1000000 BENCH_SECONDS=$(BENCH_SECONDS)
+	$(MAKE) bench-http BENCH_WORKFLOWS=1000000 BENCH_SECONDS=$(BENCH_SECONDS) BENCH_REUSE=$(BENCH_REUSE)
 	{ printf '## Analytics store calls at 1000000 workflows (`make bench-scale`: median of 3, on the HTTP scenarios'"'"' database, which they grew by a few per cent)\n\n'; \
 	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))wf_bench_http_1000000?sslmode=disable" 3; } > bench/results/analytics-1000000.md
 	bench/assemble.sh
 
 bench-http: bench-tools
 	$(CARGO) build --release -p workflows-bench -p workflows-api
-	target/release/http-bench --admin-url "$(BENCH_URL)" --workflows $(BENCH_WORKFLOWS) --seconds $(BENCH_SECONDS)
+	target/release/http-bench --admin-url "$(BENCH_URL)" --workflows $(BENCH_WORKFLOWS) --seconds $(BENCH_SECONDS) --reuse $(BENCH_REUSE)
 
 bench-engine:
 	$(CARGO) build --release -p workflows-bench

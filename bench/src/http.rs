@@ -7,6 +7,7 @@
 //! `bench-check` compares with the targets.
 //!
 //! Usage: http-bench [--admin-url URL] [--workflows N] [--runs N] [--seconds S] [--out DIR]
+//!                   [--reuse yes]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use anyhow::{Context, bail};
@@ -148,26 +149,33 @@ fn main() -> anyhow::Result<()> {
     let binary = PathBuf::from("target/release/workflows-api");
     std::fs::create_dir_all(&out_dir)?;
 
+    // --reuse yes: measure again on the database a previous run seeded (and its writes grew),
+    // after applying any new migration; saves the scale run's seeding.
+    let reuse = args.text("reuse", "no") == "yes";
     let name = format!("wf_bench_http_{workflows}");
-    psql(
-        &admin,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    )?;
-    psql(&admin, &format!("CREATE DATABASE {name}"))?;
     let url = database_url(&admin, &name);
+    let seeding = Instant::now();
+    if !reuse {
+        psql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+        psql(&admin, &format!("CREATE DATABASE {name}"))?;
+    }
     run_captured(
         Command::new(&binary)
             .args(["migrate", "up"])
             .env("DATABASE_URL", &url),
     )?;
-    let seeding = Instant::now();
-    run_captured(
-        Command::new("psql")
-            .args([&url, "-q", "-v", &format!("workflows={workflows}")])
-            .args(["-v", &format!("runs={runs}"), "-f", "bench/seed.sql"]),
-    )?;
+    if !reuse {
+        run_captured(
+            Command::new("psql")
+                .args([&url, "-q", "-v", &format!("workflows={workflows}")])
+                .args(["-v", &format!("runs={runs}"), "-f", "bench/seed.sql"]),
+        )?;
+    }
     let seed_seconds = seeding.elapsed().as_secs_f64();
-    eprintln!("seeded {workflows} workflows, {runs} runs in {seed_seconds:.0} s");
+    eprintln!("seeded {workflows} workflows, {runs} runs in {seed_seconds:.0} s (reused: {reuse})");
     let staff = psql_value(
         &url,
         "SELECT id FROM accounts_user WHERE username = 'bench-staff'",
@@ -244,7 +252,7 @@ fn main() -> anyhow::Result<()> {
 
     let report = json!({
         "workflows": workflows, "runs": runs, "seconds": seconds,
-        "seed_seconds": seed_seconds, "scenarios": results,
+        "seed_seconds": seed_seconds, "reused": reuse, "scenarios": results,
     });
     let stem = out_dir.join(format!("http-{workflows}"));
     std::fs::write(
@@ -306,10 +314,15 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
     let _ = writeln!(
         md,
         "{} s of `wrk -t2` per scenario and concurrency, then {} s of `pgbench -M prepared -c 32 -j 2` on the same statements \
-         (bench/pgbench/); seeding took {:.0} s. Ratio = the service's requests/s at 32 connections over pgbench's transactions/s.\n",
+         (bench/pgbench/); seeding took {:.0} s{}. Ratio = the service's requests/s at 32 connections over pgbench's transactions/s.\n",
         report["seconds"],
         report["seconds"],
-        number(report, &["seed_seconds"])
+        number(report, &["seed_seconds"]),
+        if report["reused"] == true {
+            " (this run measured again on a database an earlier run seeded and wrote to)"
+        } else {
+            ""
+        }
     );
     md.push_str("| scenario | req/s @32 | pgbench tps | ratio | p50 ms | p99 ms | p99.9 ms | req/s @256 | p99 ms @256 | errors | peak RSS MiB |\n");
     md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
