@@ -1,9 +1,7 @@
 //! Executes one claimed run: molecules in dependency order (independent branches at once, up to a
-//! limit), each molecule's atoms in order with retries. An atom that took at least
-//! [`PROGRESS_EVERY`] is written as soon as it finishes, so a run taken up after a crash never
-//! repeats it; other progress (starts, retries, molecule ends, quick atoms) is coalesced to one
-//! write per run every [`PROGRESS_EVERY`], and the end is always written. After a crash, at most
-//! the last window's quick atoms run again.
+//! limit), each molecule's atoms in order with retries. Finished atoms are written at once; other
+//! progress (starts, retries, molecule ends) is coalesced to one write per run every
+//! [`PROGRESS_EVERY`], and the end is always written.
 
 use crate::EngineError;
 use crate::config::EngineConfig;
@@ -415,19 +413,10 @@ async fn run_molecule(live: &Live, molecule: &PlannedMolecule, inputs: Value) ->
                 params: molecule.params.clone(),
                 attempt,
             };
-            let started = Instant::now();
             match executor.execute(&call).await {
                 Ok(value) => {
-                    let end =
-                        |p: &mut Progress| p.end_atom(id, index, Ok(value.clone()), Utc::now());
-                    if started.elapsed() >= PROGRESS_EVERY {
-                        live.update_now(end).await;
-                    } else {
-                        // Recording every quick atom at once would make a write per atom the
-                        // engine's bottleneck; a crash within the window repeats at most a window's
-                        // worth of quick atoms.
-                        live.update(end).await;
-                    }
+                    live.update_now(|p| p.end_atom(id, index, Ok(value.clone()), Utc::now()))
+                        .await;
                     output = value;
                     break;
                 }
