@@ -1,4 +1,4 @@
-use crate::fixtures::{create, people};
+use crate::fixtures::{People, create, people};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use workflows_domain::{Actor, Ordering, PageRequest, WorkflowFilter, WorkflowSortKey};
@@ -141,16 +141,22 @@ async fn plan(store: &Store, actor: &Actor, filter: WorkflowFilter) -> String {
         .join("\n")
 }
 
-async fn molecule_and_atom_filters_use_an_index(db: TestDb) {
-    let p = people(&db.store).await;
+/// Alice and Bob with fifteen workflows each, so the plans below have rows to choose from.
+async fn thirty_workflows(store: &Store) -> People {
+    let p = people(store).await;
     for i in 0..30 {
         create(
-            &db.store,
+            store,
             if i % 2 == 0 { &p.alice } else { &p.bob },
             &format!("w{i}"),
         )
         .await;
     }
+    p
+}
+
+async fn molecule_and_atom_filters_use_an_index(db: TestDb) {
+    let p = thirty_workflows(&db.store).await;
     let molecule = plan(
         &db.store,
         &p.root,
@@ -234,15 +240,7 @@ async fn public_tables_win_over_a_tenant_schema(db: TestDb) {
 /// A project's or an owner's page in the default order reads the page from a composite index
 /// (no sort of every match); search uses the trigram indexes on PostgreSQL.
 async fn project_owner_and_search_pages_use_their_indexes(db: TestDb) {
-    let p = people(&db.store).await;
-    for i in 0..30 {
-        create(
-            &db.store,
-            if i % 2 == 0 { &p.alice } else { &p.bob },
-            &format!("w{i}"),
-        )
-        .await;
-    }
+    let p = thirty_workflows(&db.store).await;
     let project = plan(
         &db.store,
         &p.root,

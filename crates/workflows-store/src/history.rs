@@ -4,6 +4,7 @@
 use crate::Store;
 use crate::entity::workflow_version;
 use crate::error::{StoreError, StoreResult};
+use crate::paging::offset_page;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -76,11 +77,13 @@ impl Store {
         let query =
             workflow_version::Entity::find().filter(workflow_version::Column::WorkflowId.eq(id.0));
         let (rows, count) = self
-            .page_rows(
-                query,
-                |q| q.order_by_desc(workflow_version::Column::Version),
-                page,
-            )
+            .page_rows(query, page, |q| {
+                offset_page(
+                    q,
+                    |q| q.order_by_desc(workflow_version::Column::Version),
+                    page,
+                )
+            })
             .await?;
         Ok(Page {
             items: rows.into_iter().map(WorkflowRevision::from).collect(),

@@ -10,62 +10,42 @@ use sea_orm::{
 use workflows_domain::PageRequest;
 
 impl Store {
-    /// The total of `filtered` and the rows of `page` in the order `order` gives; a page past the
-    /// end is [`StoreError::InvalidPage`].
+    /// The total of `filtered` and the rows `page_of` selects from it ([`offset_page`] or
+    /// [`keyed_page`]); a page past the end is [`StoreError::InvalidPage`].
     pub(crate) async fn page_rows<E>(
         &self,
         filtered: Select<E>,
-        order: impl FnOnce(Select<E>) -> Select<E>,
         page: PageRequest,
+        page_of: impl FnOnce(Select<E>) -> Select<E>,
     ) -> StoreResult<(Vec<E::Model>, u64)>
     where
         E: EntityTrait,
         E::Model: FromQueryResult + Sized + Send + Sync,
     {
-        let count = self.count_within(filtered.clone(), page).await?;
-        let rows = order(filtered)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(self.conn())
-            .await?;
-        Ok((rows, count))
-    }
-
-    /// [`Store::page_rows`] for a table keyed by `key`, as a deferred join: the page's keys are
-    /// found first (ordering and skipping index entries only, however deep the page), then only
-    /// those rows are read whole. An `OFFSET` over whole rows would read every skipped row.
-    pub(crate) async fn page_rows_by_key<E>(
-        &self,
-        filtered: Select<E>,
-        order: impl Fn(Select<E>) -> Select<E>,
-        key: E::Column,
-        page: PageRequest,
-    ) -> StoreResult<(Vec<E::Model>, u64)>
-    where
-        E: EntityTrait,
-        E::Model: FromQueryResult + Sized + Send + Sync,
-    {
-        let count = self.count_within(filtered.clone(), page).await?;
-        let rows = keyed_page(filtered, order, key, page)
-            .all(self.conn())
-            .await?;
-        Ok((rows, count))
-    }
-
-    async fn count_within<E>(&self, filtered: Select<E>, page: PageRequest) -> StoreResult<u64>
-    where
-        E: EntityTrait,
-        E::Model: FromQueryResult + Sized + Send + Sync,
-    {
-        let count = filtered.count(self.conn()).await?;
+        let count = filtered.clone().count(self.conn()).await?;
         if page.is_past_end(count) {
             return Err(StoreError::InvalidPage);
         }
-        Ok(count)
+        let rows = page_of(filtered).all(self.conn()).await?;
+        Ok((rows, count))
     }
 }
 
-/// The rows of `page` of `filtered` as [`Store::page_rows_by_key`] reads them.
+/// The rows of `page` of `filtered` in the order `order` gives, skipped with `OFFSET` over whole
+/// rows: for short lists, or tables without a single-column key.
+pub(crate) fn offset_page<E: EntityTrait>(
+    filtered: Select<E>,
+    order: impl FnOnce(Select<E>) -> Select<E>,
+    page: PageRequest,
+) -> Select<E> {
+    order(filtered)
+        .offset(page.offset())
+        .limit(page.page_size())
+}
+
+/// The rows of `page` of `filtered` in the order `order` gives, as a deferred join on `key`: the
+/// page's keys are found first (ordering and skipping index entries only, however deep the page),
+/// then only those rows are read whole. An `OFFSET` over whole rows would read every skipped row.
 pub(crate) fn keyed_page<E: EntityTrait>(
     filtered: Select<E>,
     order: impl Fn(Select<E>) -> Select<E>,

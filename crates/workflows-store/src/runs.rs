@@ -4,6 +4,7 @@ use crate::Store;
 use crate::clock::now;
 use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
+use crate::paging::keyed_page;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, Select,
@@ -86,7 +87,9 @@ impl Store {
             query.order_by(run::Column::Id, order.clone())
         };
         let (rows, count) = self
-            .page_rows_by_key(query, ordered, run::Column::Id, page)
+            .page_rows(query, page, |q| {
+                keyed_page(q, ordered, run::Column::Id, page)
+            })
             .await?;
         Ok(Page {
             items: rows

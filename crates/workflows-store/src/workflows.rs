@@ -114,12 +114,14 @@ impl Store {
     ) -> StoreResult<Page<Workflow>> {
         let query = workflow::Entity::find().filter(self.workflow_condition(actor, filter));
         let (rows, count) = self
-            .page_rows_by_key(
-                query,
-                |q| order_workflows(q, ordering),
-                workflow::Column::Id,
-                page,
-            )
+            .page_rows(query, page, |q| {
+                keyed_page(
+                    q,
+                    |q| order_workflows(q, ordering),
+                    workflow::Column::Id,
+                    page,
+                )
+            })
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Workflow::from).collect(),
