@@ -8,7 +8,7 @@
 use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
-use workflows_bench::{Args, number};
+use workflows_bench::{Args, errors, number, ratio};
 
 struct Verdicts {
     missed: usize,
@@ -37,11 +37,6 @@ fn scenario<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
         .as_array()?
         .iter()
         .find(|s| s["scenario"] == name)
-}
-
-fn ratio(result: &Value) -> f64 {
-    let load = &result["load"]["32"];
-    number(load, &["requests"]) / number(load, &["seconds"]) / number(result, &["pgbench_tps"])
 }
 
 const LISTS: [&str; 6] = [
@@ -90,19 +85,16 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    let mut errors = 0.0;
+    let mut failed = 0.0;
     let mut peak: f64 = 0.0;
     for result in report["scenarios"].as_array().into_iter().flatten() {
-        let load = &result["load"]["256"];
-        errors += number(load, &["socket_errors"])
-            + number(load, &["status_errors"])
-            + number(load, &["timeouts"]);
+        failed += errors(&result["load"]["256"]);
         peak = peak.max(number(result, &["peak_rss_mib"]));
     }
     verdicts.check(
         "no errors at 256 connections (every scenario)",
-        format!("{errors}"),
-        errors == 0.0,
+        format!("{failed}"),
+        failed == 0.0,
     );
     verdicts.check(
         "server RSS <= 64 MiB under load",

@@ -12,25 +12,12 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use workflows_bench::fresh_database;
 use workflows_domain::{Actor, ExecutionRequest, NewWorkflow, Workflow};
 use workflows_engine::{BUILTIN_PREFIX, BuiltinExecutor, EngineConfig, ExecutorRegistry, Worker};
 use workflows_store::{ConnectSettings, Store};
 
 const LEASE: Duration = Duration::from_secs(30);
-
-async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let admin = Database::connect(admin_url).await?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let root = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url, |(root, _)| root);
-    Ok(format!("{root}/{name}"))
-}
 
 async fn setup(url: &str) -> anyhow::Result<(Store, Actor, Workflow)> {
     let store = Store::connect_with(&ConnectSettings {
@@ -108,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let mut rows = Vec::new();
     for worker_count in [1usize, 2, 4] {
-        let url = fresh_database(&admin, &format!("wf_bench_engine_{worker_count}")).await?;
+        let url = fresh_database(&admin, &format!("wf_bench_engine_{worker_count}"))?;
         let (store, actor, workflow) = setup(&url).await?;
         // Throughput: a backlog of runs, then the workers drain it.
         for _ in 0..runs {

@@ -18,28 +18,53 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use workflows_bench::{
-    Args, database_url, explain_statements, number, psql, psql_value, run_captured,
+    Args, database_url, errors, explain_statements, fresh_database, number, psql, psql_value,
+    ratio, requests_per_second, run_captured,
 };
 
-/// What a scenario measures; the order is the report's.
-const SCENARIOS: [(&str, &str); 14] = [
-    ("get", "GET one workflow"),
-    ("list_project", "one project's workflows, first page of 20"),
-    (
+/// A scenario: its name (bench/wrk/scenario.lua's SCENARIO, bench/pgbench/<name>.sql), what it
+/// measures, and whether it writes (writes get no EXPLAIN ANALYZE, which would run them).
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    writes: bool,
+}
+
+const fn reads(name: &'static str, what: &'static str) -> Scenario {
+    Scenario {
+        name,
+        what,
+        writes: false,
+    }
+}
+
+const fn writes(name: &'static str, what: &'static str) -> Scenario {
+    Scenario {
+        name,
+        what,
+        writes: true,
+    }
+}
+
+/// Every scenario, in the report's order.
+const SCENARIOS: [Scenario; 14] = [
+    reads("get", "GET one workflow"),
+    reads("list_project", "one project's workflows, first page of 20"),
+    reads(
         "list_deep",
         "one project's workflows, a page in its second half",
     ),
-    ("list_molecule", "workflows using a molecule"),
-    ("list_atom", "workflows using an atom"),
-    ("search", "search in name, slug, description, project"),
-    ("create", "POST a 3-molecule workflow"),
-    ("patch", "PATCH a workflow's description"),
-    ("execute", "POST execute (run + counter)"),
-    ("patch_run", "PATCH a run's result_data"),
-    ("analytics_summary", "analytics summary, one project"),
-    ("analytics_molecules", "analytics molecules, one project"),
-    ("analytics_atoms", "analytics atoms, one project"),
-    ("analytics_runs", "analytics runs per day, one project"),
+    reads("list_molecule", "workflows using a molecule"),
+    reads("list_atom", "workflows using an atom"),
+    reads("search", "search in name, slug, description, project"),
+    writes("create", "POST a 3-molecule workflow"),
+    writes("patch", "PATCH a workflow's description"),
+    writes("execute", "POST execute (run + counter)"),
+    writes("patch_run", "PATCH a run's result_data"),
+    reads("analytics_summary", "analytics summary, one project"),
+    reads("analytics_molecules", "analytics molecules, one project"),
+    reads("analytics_atoms", "analytics atoms, one project"),
+    reads("analytics_runs", "analytics runs per day, one project"),
 ];
 
 /// Concurrencies of the load; pgbench runs at the first (PostgreSQL's 100 connections rule out 256).
@@ -153,15 +178,12 @@ fn main() -> anyhow::Result<()> {
     // after applying any new migration; saves the scale run's seeding.
     let reuse = args.text("reuse", "no") == "yes";
     let name = format!("wf_bench_http_{workflows}");
-    let url = database_url(&admin, &name);
     let seeding = Instant::now();
-    if !reuse {
-        psql(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )?;
-        psql(&admin, &format!("CREATE DATABASE {name}"))?;
-    }
+    let url = if reuse {
+        database_url(&admin, &name)
+    } else {
+        fresh_database(&admin, &name)?
+    };
     run_captured(
         Command::new(&binary)
             .args(["migrate", "up"])
@@ -205,22 +227,22 @@ fn main() -> anyhow::Result<()> {
     let vars = [
         ("workflows", workflows.to_string()),
         ("runs", runs.to_string()),
-        ("staff", staff.clone()),
+        ("staff", staff),
     ];
     let mut results = Vec::new();
-    for (scenario, what) in SCENARIOS {
+    for Scenario { name, what, .. } in SCENARIOS {
         let mut loads = serde_json::Map::new();
         for connections in CONNECTIONS {
-            let measured = wrk(server.port, scenario, connections, seconds, &env)?;
+            let measured = wrk(server.port, name, connections, seconds, &env)?;
             loads.insert(connections.to_string(), measured);
             // wrk stops sending, but requests it left queued in the server still run; the next
             // measurement (pgbench writing the same rows, above all) waits for them.
             std::thread::sleep(Duration::from_secs(3));
         }
         let rss = server.peak_rss_mib()?;
-        let ceiling = pgbench(&url, scenario, seconds, &vars)?;
+        let ceiling = pgbench(&url, name, seconds, &vars)?;
         let result = json!({
-            "scenario": scenario, "what": what, "load": loads,
+            "scenario": name, "what": what, "load": loads,
             "pgbench_tps": ceiling, "peak_rss_mib": rss,
         });
         eprintln!("{}", summary_line(&result));
@@ -241,10 +263,7 @@ fn main() -> anyhow::Result<()> {
         ),
     ];
     let mut plans = String::new();
-    for (scenario, _) in SCENARIOS {
-        if ["create", "patch", "execute", "patch_run"].contains(&scenario) {
-            continue;
-        }
+    for Scenario { name: scenario, .. } in SCENARIOS.iter().filter(|s| !s.writes) {
         let script = std::fs::read_to_string(format!("bench/pgbench/{scenario}.sql"))?;
         for (sql, plan) in explain_statements(&url, &script, &explain_values)? {
             let _ = writeln!(
@@ -273,16 +292,6 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn requests_per_second(load: &Value) -> f64 {
-    number(load, &["requests"]) / number(load, &["seconds"])
-}
-
-fn errors(load: &Value) -> f64 {
-    number(load, &["socket_errors"])
-        + number(load, &["status_errors"])
-        + number(load, &["timeouts"])
-}
-
 fn ms(micros: f64) -> f64 {
     micros / 1000.0
 }
@@ -291,14 +300,13 @@ fn ms(micros: f64) -> f64 {
 fn summary_line(result: &Value) -> String {
     let at32 = &result["load"]["32"];
     let at256 = &result["load"]["256"];
-    let ceiling = number(result, &["pgbench_tps"]);
     let rps = requests_per_second(at32);
     format!(
         "{:<20} {:>8.0} req/s = {:>3.0}% of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB",
         result["scenario"].as_str().unwrap_or("?"),
         rps,
-        100.0 * rps / ceiling,
-        ceiling,
+        100.0 * ratio(result),
+        number(result, &["pgbench_tps"]),
         ms(number(at32, &["p50"])),
         ms(number(at32, &["p99"])),
         ms(number(at32, &["p999"])),
@@ -333,14 +341,13 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
     for result in results {
         let at32 = &result["load"]["32"];
         let at256 = &result["load"]["256"];
-        let ceiling = number(result, &["pgbench_tps"]);
         let _ = writeln!(
             md,
             "| {} | {:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {} | {:.0} |",
             result["what"].as_str().unwrap_or("?"),
             requests_per_second(at32),
-            ceiling,
-            100.0 * requests_per_second(at32) / ceiling,
+            number(result, &["pgbench_tps"]),
+            100.0 * ratio(result),
             ms(number(at32, &["p50"])),
             ms(number(at32, &["p99"])),
             ms(number(at32, &["p999"])),

@@ -52,6 +52,33 @@ pub fn number(value: &serde_json::Value, path: &[&str]) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Requests per second of one `wrk` load in an HTTP report.
+pub fn requests_per_second(load: &serde_json::Value) -> f64 {
+    number(load, &["requests"]) / number(load, &["seconds"])
+}
+
+/// Failed requests of one `wrk` load: socket errors, non-2xx/3xx answers and timeouts.
+pub fn errors(load: &serde_json::Value) -> f64 {
+    number(load, &["socket_errors"])
+        + number(load, &["status_errors"])
+        + number(load, &["timeouts"])
+}
+
+/// A scenario's requests per second at 32 connections over its pgbench transactions per second.
+pub fn ratio(result: &serde_json::Value) -> f64 {
+    requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
+}
+
+/// Drops and creates database `name` on the server of `admin_url`; answers its URL.
+pub fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    psql(
+        admin_url,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )?;
+    psql(admin_url, &format!("CREATE DATABASE {name}"))?;
+    Ok(database_url(admin_url, name))
+}
+
 /// Runs a command to its end and answers its standard output; a failure carries its stderr.
 pub fn run_captured(command: &mut Command) -> anyhow::Result<String> {
     let out = command

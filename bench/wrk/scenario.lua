@@ -72,19 +72,15 @@ local builders = {
     return wrk.format("PATCH", base .. "/runs/" .. finished_run() .. "/", json,
       '{"result_data": {"rows": ' .. counter .. '}}')
   end,
-  analytics_summary = function()
-    return wrk.format("GET", base .. "/analytics/summary/?project_id=" .. math.random(1, projects), auth)
-  end,
-  analytics_molecules = function()
-    return wrk.format("GET", base .. "/analytics/molecules/?project_id=" .. math.random(1, projects), auth)
-  end,
-  analytics_atoms = function()
-    return wrk.format("GET", base .. "/analytics/atoms/?project_id=" .. math.random(1, projects), auth)
-  end,
-  analytics_runs = function()
-    return wrk.format("GET", base .. "/analytics/runs/?project_id=" .. math.random(1, projects), auth)
-  end,
 }
+
+-- Each analytics endpoint, for one random project.
+for _, endpoint in ipairs({ "summary", "molecules", "atoms", "runs" }) do
+  builders["analytics_" .. endpoint] = function()
+    return wrk.format("GET", base .. "/analytics/" .. endpoint .. "/?project_id="
+      .. math.random(1, projects), auth)
+  end
+end
 
 local build = builders[scenario]
 if build == nil then
