@@ -1,6 +1,8 @@
 //! Analytics response times on a seeded PostgreSQL database (see bench/seed.sql): each endpoint's
-//! store call for staff over everything, staff narrowed to one project, and a regular user, five
-//! times each; prints the median and the slowest in milliseconds as a Markdown table.
+//! store call for staff over everything (from the rollups), staff narrowed to one project or one
+//! app, staff over the last seven days (a window: from the tables) and a regular user (from the
+//! tables, through the owner's indexes), five times each; prints the median and the slowest in
+//! milliseconds as a Markdown table.
 //!
 //! Usage: analytics-bench <database-url> [repeats, default 5]
 #![allow(clippy::print_stdout)]
@@ -47,9 +49,19 @@ async fn main() -> anyhow::Result<()> {
         project_id: Some(1),
         ..Default::default()
     };
+    let app = AnalyticsFilter {
+        app_name: Some("Lab".into()),
+        ..Default::default()
+    };
+    let last_week = AnalyticsFilter {
+        since: Some(chrono::Utc::now() - chrono::TimeDelta::days(7)),
+        ..Default::default()
+    };
     let cases = [
         ("staff, everything", &staff, &everything),
         ("staff, one project", &staff, &project),
+        ("staff, one app", &staff, &app),
+        ("staff, last 7 days", &staff, &last_week),
         ("one regular user", &user, &everything),
     ];
     println!("| endpoint | caller | median ms | slowest ms |");
@@ -72,6 +84,13 @@ async fn main() -> anyhow::Result<()> {
                 "runs (day)",
                 time(repeats, || {
                     store.analytics_runs(actor, filter, TimeBucket::Day, 30)
+                })
+                .await?,
+            ),
+            (
+                "runs (hour)",
+                time(repeats, || {
+                    store.analytics_runs(actor, filter, TimeBucket::Hour, 24)
                 })
                 .await?,
             ),

@@ -1,7 +1,7 @@
 //! Analytics against figures worked out by hand on a small seeded data set, on both backends.
 
 use crate::fixtures::{moved_run, people};
-use chrono::{Datelike, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use serde_json::{Value, json};
 use workflows_domain::{
     Actor, AnalyticsFilter, NewWorkflow, RunStatus, TimeBucket, Usage, Workflow, WorkflowChanges,
@@ -13,6 +13,7 @@ on_both_backends!(
     summary_matches_the_hand_computed_figures,
     molecule_and_atom_usage_match_by_hand,
     runs_fall_into_aligned_buckets,
+    rollups_agree_with_the_tables_after_every_kind_of_write,
 );
 
 async fn workflow(store: &Store, actor: &Actor, project: i32, app: &str, extra: Value) -> Workflow {
@@ -345,4 +346,151 @@ async fn runs_fall_into_aligned_buckets(db: TestDb) {
         .await
         .expect("series");
     assert!(none.series.is_empty());
+}
+
+/// A window holding everything, which sends staff's questions to the tables instead of the
+/// rollups (on PostgreSQL; on SQLite both read the tables).
+fn everything(filter: &AnalyticsFilter) -> AnalyticsFilter {
+    AnalyticsFilter {
+        since: DateTime::from_timestamp(0, 0),
+        until: Some(Utc::now() + TimeDelta::days(1)),
+        ..filter.clone()
+    }
+}
+
+/// Staff's answers from the rollups and from the tables, compared for a few filters.
+async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
+    let filters = [
+        AnalyticsFilter::default(),
+        AnalyticsFilter {
+            project_id: Some(1),
+            ..Default::default()
+        },
+        AnalyticsFilter {
+            app_name: Some("A".into()),
+            ..Default::default()
+        },
+        AnalyticsFilter {
+            molecule: Some("m2".into()),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let rolled = store
+            .analytics_summary(staff, filter, 10)
+            .await
+            .expect("summary");
+        let counted = store
+            .analytics_summary(staff, &everything(filter), 10)
+            .await
+            .expect("summary");
+        assert_eq!(
+            (
+                rolled.workflows,
+                &rolled.runs,
+                rolled.executions,
+                &rolled.most_executed
+            ),
+            (
+                counted.workflows,
+                &counted.runs,
+                counted.executions,
+                &counted.most_executed
+            ),
+            "{step}: summary of {filter:?}"
+        );
+        let (r, c) = (rolled.duration_seconds, counted.duration_seconds);
+        assert_eq!(r.count, c.count, "{step}: durations of {filter:?}");
+        // The histogram keeps three significant digits.
+        for (rolled, counted) in [(r.mean, c.mean), (r.p50, c.p50), (r.p95, c.p95)] {
+            match (rolled, counted) {
+                (Some(r), Some(c)) => assert!(
+                    (r - c).abs() <= c.abs() * 0.005 + 0.001,
+                    "{step}: {r} vs {c} for {filter:?}"
+                ),
+                (r, c) => assert_eq!(r, c, "{step}: durations of {filter:?}"),
+            }
+        }
+        assert_eq!(
+            store
+                .analytics_molecules(staff, filter, 10)
+                .await
+                .expect("molecules"),
+            store
+                .analytics_molecules(staff, &everything(filter), 10)
+                .await
+                .expect("molecules"),
+            "{step}: molecules of {filter:?}"
+        );
+        assert_eq!(
+            store
+                .analytics_atoms(staff, filter, 10)
+                .await
+                .expect("atoms"),
+            store
+                .analytics_atoms(staff, &everything(filter), 10)
+                .await
+                .expect("atoms"),
+            "{step}: atoms of {filter:?}"
+        );
+        for bucket in [TimeBucket::Day, TimeBucket::Week] {
+            assert_eq!(
+                store
+                    .analytics_runs(staff, filter, bucket, 10)
+                    .await
+                    .expect("runs"),
+                store
+                    .analytics_runs(staff, &everything(filter), bucket, 10)
+                    .await
+                    .expect("runs"),
+                "{step}: {bucket:?} runs of {filter:?}"
+            );
+        }
+    }
+}
+
+/// On PostgreSQL triggers keep the rollups; every kind of write must leave them equal to what the
+/// tables say.
+async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
+    let s = seed(&db.store).await;
+    let store = &db.store;
+    assert_rollups_agree(store, &s.root, "seeded").await;
+
+    let moved = WorkflowChanges::patch_from_json(&json!({
+        "project_id": 2, "app_name": "A",
+        "molecules_used": ["m2", "m4"], "atoms_in_molecules": {"m2": ["y", "w"], "m4": ["x"]}
+    }))
+    .expect("valid");
+    store
+        .update_workflow(&s.alice, s.w1.id, &moved, None)
+        .await
+        .expect("move");
+    assert_rollups_agree(store, &s.root, "a workflow moved to another project").await;
+
+    let on = WorkflowChanges::patch_from_json(&json!({"is_active": true})).expect("valid");
+    store
+        .update_workflow(&s.alice, s.w2.id, &on, None)
+        .await
+        .expect("activate");
+    run(store, &s.alice, &s.w2, "failed", 7).await;
+    run(store, &s.alice, &s.w2, "running", 0).await;
+    assert_rollups_agree(store, &s.root, "activated and run").await;
+
+    store
+        .cancel_workflow_runs(&s.root, s.w3.id)
+        .await
+        .expect("cancel");
+    assert_rollups_agree(store, &s.root, "unfinished runs cancelled").await;
+
+    store
+        .delete_workflow_runs(&s.alice, s.w1.id, &[RunStatus::Failed], None)
+        .await
+        .expect("delete runs");
+    assert_rollups_agree(store, &s.root, "finished runs deleted").await;
+
+    store
+        .delete_workflow(&s.alice, s.w2.id, None)
+        .await
+        .expect("delete workflow");
+    assert_rollups_agree(store, &s.root, "a workflow and its runs deleted").await;
 }

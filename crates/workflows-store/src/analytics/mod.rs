@@ -1,5 +1,8 @@
 //! Usage analytics in set-based SQL: one aggregate statement per figure, scoped by the actor like
 //! every read, on both backends (JSON unnesting and time bucketing differ, the rest is shared).
+//! On PostgreSQL, staff's questions without a time window read the rollups instead ([`rollups`]).
+
+mod rollups;
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
@@ -115,6 +118,19 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Summary> {
         let backend = self.backend();
+        if rollups::answers(backend, actor, filter) {
+            let totals = self.rolled_totals(filter).await?;
+            return Ok(Summary {
+                workflows: WorkflowCounts {
+                    total: totals.total,
+                    active: totals.active,
+                },
+                runs: RunCounts::from_counts(self.rolled_status_counts(actor, filter).await?),
+                executions: totals.executions,
+                duration_seconds: self.rolled_durations(actor, filter).await?,
+                most_executed: self.most_executed(actor, filter, limit).await?,
+            });
+        }
         let mut workflows = Sql::new(
             backend,
             "SELECT COUNT(*) AS total, \
@@ -148,6 +164,26 @@ impl Store {
             }
         }
 
+        Ok(Summary {
+            workflows: WorkflowCounts {
+                total: count(totals, "total")?,
+                active: count(totals, "active")?,
+            },
+            runs: RunCounts::from_counts(counts),
+            executions: sum(totals, "executions")?,
+            duration_seconds: self.durations(actor, filter).await?,
+            most_executed: self.most_executed(actor, filter, limit).await?,
+        })
+    }
+
+    /// Walks the executions index in order until `limit` workflows in scope are found.
+    async fn most_executed(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        limit: u64,
+    ) -> StoreResult<Vec<TopWorkflow>> {
+        let backend = self.backend();
         let mut top = Sql::new(
             backend,
             "SELECT w.id, w.name, w.slug, w.project_id, w.app_name, \
@@ -158,8 +194,7 @@ impl Store {
             .window("w.created_at", filter)
             .push(" ORDER BY COALESCE(w.execution_count, 0) DESC, w.id LIMIT ")
             .bind(limit as i64);
-        let most_executed = self
-            .rows(&top)
+        self.rows(&top)
             .await?
             .iter()
             .map(|row| {
@@ -172,18 +207,7 @@ impl Store {
                     execution_count: i64::from(row.try_get::<i32>("", "execution_count")?),
                 })
             })
-            .collect::<StoreResult<Vec<_>>>()?;
-
-        Ok(Summary {
-            workflows: WorkflowCounts {
-                total: count(totals, "total")?,
-                active: count(totals, "active")?,
-            },
-            runs: RunCounts::from_counts(counts),
-            executions: sum(totals, "executions")?,
-            duration_seconds: self.durations(actor, filter).await?,
-            most_executed,
-        })
+            .collect()
     }
 
     async fn durations(
@@ -259,6 +283,9 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Vec<Usage>> {
         let backend = self.backend();
+        if rollups::answers(backend, actor, filter) {
+            return self.rolled_molecules(filter, limit).await;
+        }
         // One row per (workflow, molecule) however often the molecule is listed; legacy rows
         // whose column is not an array of strings contribute nothing.
         let unnest = match backend {
@@ -307,6 +334,9 @@ impl Store {
         limit: u64,
     ) -> StoreResult<AtomUsage> {
         let backend = self.backend();
+        if rollups::answers(backend, actor, filter) {
+            return self.rolled_atoms(filter, limit).await;
+        }
         let narrowed = |sql: &mut Sql| {
             sql.scope(actor, filter).window("w.created_at", filter);
             if let Some(molecule) = &filter.molecule {
@@ -382,23 +412,35 @@ impl Store {
                 "date(r.started_at, '-6 days', 'weekday 1') || 'T00:00:00+00:00'".to_owned()
             }
         };
-        let mut sql = Sql::new(
-            backend,
-            &format!(
-                "WITH runs_in AS (SELECT {start} AS bucket, COALESCE(r.status, 'pending') AS status \
-                 FROM {} WHERE 1 = 1",
-                runs_from(actor, filter)
-            ),
-        );
-        sql.scope(actor, filter)
-            .window("r.started_at", filter)
-            .push("), recent AS (SELECT DISTINCT bucket FROM runs_in ORDER BY bucket DESC LIMIT ")
-            .bind(limit as i64)
-            .push(
-                ") SELECT bucket, status, COUNT(*) AS n FROM runs_in \
-                 WHERE bucket IN (SELECT bucket FROM recent) \
-                 GROUP BY bucket, status ORDER BY bucket",
-            );
+        let rolled = rollups::answers(backend, actor, filter)
+            .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit))
+            .flatten();
+        let sql = match rolled {
+            Some(sql) => sql,
+            None => {
+                let mut sql = Sql::new(
+                    backend,
+                    &format!(
+                        "WITH runs_in AS (SELECT {start} AS bucket, \
+                         COALESCE(r.status, 'pending') AS status FROM {} WHERE 1 = 1",
+                        runs_from(actor, filter)
+                    ),
+                );
+                sql.scope(actor, filter)
+                    .window("r.started_at", filter)
+                    .push(
+                        "), recent AS (SELECT DISTINCT bucket FROM runs_in \
+                         ORDER BY bucket DESC LIMIT ",
+                    )
+                    .bind(limit as i64)
+                    .push(
+                        ") SELECT bucket, status, COUNT(*) AS n FROM runs_in \
+                         WHERE bucket IN (SELECT bucket FROM recent) \
+                         GROUP BY bucket, status ORDER BY bucket",
+                    );
+                sql
+            }
+        };
         let mut series: Vec<(DateTime<Utc>, StatusCounts)> = Vec::new();
         for row in self.rows(&sql).await? {
             let text: String = row.try_get("", "bucket")?;
