@@ -78,6 +78,8 @@ CREATE TABLE workflows_run_duration (
 CREATE INDEX workflows_workflowrun_live_idx ON workflows_workflowrun (status, workflow_id)
     INCLUDE (started_at, completed_at)
     WHERE status IS NULL OR status NOT IN ('completed', 'success', 'failed', 'failure', 'cancelled');
+-- The latest hours that have runs (the hourly chart) and windows over every run.
+CREATE INDEX workflows_workflowrun_started_at_idx ON workflows_workflowrun (started_at);
 -- The most executed workflows, over everything and within a project.
 CREATE INDEX workflows_workflow_executions_idx
     ON workflows_workflow ((COALESCE(execution_count, 0)) DESC, id);
@@ -357,6 +359,7 @@ DROP FUNCTION IF EXISTS workflows_usage_add(workflows_workflow, integer, bigint,
 DROP FUNCTION IF EXISTS workflows_molecules_of(jsonb);
 DROP FUNCTION IF EXISTS workflows_duration_us(timestamptz, timestamptz);
 DROP INDEX IF EXISTS workflows_workflowrun_live_idx;
+DROP INDEX IF EXISTS workflows_workflowrun_started_at_idx;
 DROP INDEX IF EXISTS workflows_workflow_executions_idx;
 DROP INDEX IF EXISTS workflows_workflow_project_executions_idx;
 DROP FUNCTION IF EXISTS workflows_duration_bucket(bigint);

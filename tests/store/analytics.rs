@@ -14,6 +14,7 @@ on_both_backends!(
     molecule_and_atom_usage_match_by_hand,
     runs_fall_into_aligned_buckets,
     rollups_agree_with_the_tables_after_every_kind_of_write,
+    the_hourly_chart_keeps_the_latest_hours_that_have_runs,
 );
 
 async fn workflow(store: &Store, actor: &Actor, project: i32, app: &str, extra: Value) -> Workflow {
@@ -493,4 +494,64 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
         .await
         .expect("delete workflow");
     assert_rollups_agree(store, &s.root, "a workflow and its runs deleted").await;
+}
+
+/// Runs spread over hours (moved back with SQL: the API never changes `started_at`); the hourly
+/// chart's latest `limit` hours are the latest that have runs, however far apart.
+async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let s = seed(&db.store).await;
+    let w9 = workflow(&db.store, &s.alice, 9, "A", json!({})).await;
+    let raw = db.raw().await;
+    let now = Utc::now();
+    let ago = [0, 2, 5, 30].map(|h| now - TimeDelta::hours(h));
+    for (i, started) in ago.iter().enumerate() {
+        let id = moved_run(&db.store, &s.alice, w9.id, "success", |at| at).await;
+        let sql = match db.backend {
+            workflows_tests::Backend::Postgres => {
+                "UPDATE workflows_workflowrun SET started_at = $1, completed_at = $1 WHERE id = $2"
+            }
+            workflows_tests::Backend::Sqlite => {
+                "UPDATE workflows_workflowrun SET started_at = ?, completed_at = ? WHERE id = ?"
+            }
+        };
+        let values: Vec<sea_orm::Value> = match db.backend {
+            workflows_tests::Backend::Postgres => vec![(*started).into(), id.0.into()],
+            workflows_tests::Backend::Sqlite => {
+                vec![(*started).into(), (*started).into(), id.0.into()]
+            }
+        };
+        raw.execute_raw(Statement::from_sql_and_values(
+            raw.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("move run {i}: {e}"));
+    }
+    let hour = |at: DateTime<Utc>| {
+        at.with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .expect("an hour")
+    };
+    let project_9 = AnalyticsFilter {
+        project_id: Some(9),
+        ..Default::default()
+    };
+    for actor in [&s.root, &s.alice] {
+        for limit in [1_u64, 2, 3, 4, 10] {
+            let series = db
+                .store
+                .analytics_runs(actor, &project_9, TimeBucket::Hour, limit)
+                .await
+                .expect("series");
+            let starts: Vec<_> = series.series.iter().map(|b| b.start).collect();
+            let mut expected: Vec<_> = ago.iter().map(|at| hour(*at)).collect();
+            expected.truncate(limit as usize);
+            expected.reverse();
+            assert_eq!(starts, expected, "limit {limit}");
+            assert!(series.series.iter().all(|b| b.total == 1), "{series:?}");
+        }
+    }
 }

@@ -426,18 +426,23 @@ impl Store {
                         runs_from(actor, filter)
                     ),
                 );
-                sql.scope(actor, filter)
-                    .window("r.started_at", filter)
-                    .push(
-                        "), recent AS (SELECT DISTINCT bucket FROM runs_in \
+                sql.scope(actor, filter).window("r.started_at", filter);
+                if backend == DbBackend::Postgres
+                    && bucket == TimeBucket::Hour
+                    && let Some(oldest) = self.latest_hours_start(actor, filter, limit).await?
+                {
+                    sql.push(" AND r.started_at >= ").bind(oldest);
+                }
+                sql.push(
+                    "), recent AS (SELECT DISTINCT bucket FROM runs_in \
                          ORDER BY bucket DESC LIMIT ",
-                    )
-                    .bind(limit as i64)
-                    .push(
-                        ") SELECT bucket, status, COUNT(*) AS n FROM runs_in \
+                )
+                .bind(limit as i64)
+                .push(
+                    ") SELECT bucket, status, COUNT(*) AS n FROM runs_in \
                          WHERE bucket IN (SELECT bucket FROM recent) \
                          GROUP BY bucket, status ORDER BY bucket",
-                    );
+                );
                 sql
             }
         };
@@ -471,6 +476,43 @@ impl Store {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Store {
+    /// Where the latest `limit` hours that have runs begin, found by stepping back through the
+    /// `started_at` index one hour at a time, so the hourly chart reads only those hours' runs
+    /// instead of every run.
+    async fn latest_hours_start(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        limit: u64,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let from = runs_from(actor, filter);
+        let hour_of = "date_trunc('hour', (SELECT max(r.started_at)";
+        let mut sql = Sql::new(
+            DbBackend::Postgres,
+            &format!("WITH RECURSIVE hours(start, n) AS (SELECT {hour_of} FROM {from} WHERE 1 = 1"),
+        );
+        sql.scope(actor, filter)
+            .window("r.started_at", filter)
+            .push(&format!(
+                ") AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1 \
+                 UNION ALL SELECT {hour_of} FROM {from} WHERE r.started_at < h.start"
+            ))
+            .scope(actor, filter)
+            .window("r.started_at", filter)
+            .push(
+                ") AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', h.n + 1 \
+                 FROM hours h WHERE h.start IS NOT NULL AND h.n < ",
+            )
+            .bind(limit as i64)
+            .push(") SELECT min(start) AS start FROM hours");
+        match self.rows(&sql).await?.first() {
+            Some(row) => Ok(row.try_get("", "start")?),
+            None => Ok(None),
+        }
     }
 }
 
