@@ -5,12 +5,17 @@
 //!
 //! - `workflows_usage_total`, `…_molecule`, `…_atom`, `…_pair`: workflows (and active ones) and
 //!   their executions, per project and app, and per molecule, atom or molecule/atom pair.
+//! - `workflows_usage_pending`: executions not yet added to those, per workflow. `execute` only
+//!   bumps this one row (writing some 60 counter rows of a 16-molecule workflow made it four times
+//!   slower); readers add it on the fly and `workflows_usage_fold()`, run every few seconds by the
+//!   service, moves it into the counters.
 //! - `workflows_run_daily`: finished runs (terminal statuses, which never move again) per project,
 //!   app, UTC day of `started_at` and status, with the count and sum of their durations;
 //!   `workflows_run_duration`: the same runs' durations as a histogram of values rounded to three
 //!   significant digits, for percentiles. Pending and running runs change status all the time,
 //!   so they are not counted here but read live through a partial index: a hot counter row per
-//!   status would serialise every worker's writes.
+//!   status would serialise every worker's writes. For the same reason each connection writes
+//!   its own `shard` of a counter (its backend pid modulo 8); readers sum the shards.
 //!
 //! `SELECT workflows_analytics_rebuild()` recomputes every rollup from the tables (the benchmark
 //! seed uses it after a bulk load with the triggers disabled). SQLite, the embedded default, keeps
@@ -56,22 +61,30 @@ CREATE TABLE workflows_usage_pair (
     executions bigint NOT NULL DEFAULT 0,
     CONSTRAINT workflows_usage_pair_key UNIQUE NULLS NOT DISTINCT (molecule, atom, project_id, app_name)
 );
+CREATE TABLE workflows_usage_pending (
+    workflow_id bigint PRIMARY KEY,
+    executions bigint NOT NULL
+);
 CREATE TABLE workflows_run_daily (
     project_id integer NOT NULL,
     app_name varchar(255),
     day date NOT NULL,
     status varchar(50) NOT NULL,
+    shard smallint NOT NULL,
     runs bigint NOT NULL DEFAULT 0,
     finished bigint NOT NULL DEFAULT 0,
     duration_us bigint NOT NULL DEFAULT 0,
-    CONSTRAINT workflows_run_daily_key UNIQUE NULLS NOT DISTINCT (project_id, app_name, day, status)
+    CONSTRAINT workflows_run_daily_key
+        UNIQUE NULLS NOT DISTINCT (project_id, app_name, day, status, shard)
 );
 CREATE TABLE workflows_run_duration (
     project_id integer NOT NULL,
     app_name varchar(255),
     bucket_us bigint NOT NULL,
+    shard smallint NOT NULL,
     runs bigint NOT NULL DEFAULT 0,
-    CONSTRAINT workflows_run_duration_key UNIQUE NULLS NOT DISTINCT (project_id, app_name, bucket_us)
+    CONSTRAINT workflows_run_duration_key
+        UNIQUE NULLS NOT DISTINCT (project_id, app_name, bucket_us, shard)
 );
 
 -- The runs the rollups do not count (pending, running, anything unknown), for the live part.
@@ -149,31 +162,36 @@ BEGIN
 END
 $$;
 
+-- The counter rows this connection writes; readers sum over all of them.
+CREATE FUNCTION workflows_shard() RETURNS smallint LANGUAGE sql STABLE AS $$
+    SELECT (pg_backend_pid() % 8)::smallint
+$$;
+
 -- Adds the finished runs of one workflow (or the one run given) under a project and app, scaled
 -- by sign.
 CREATE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, runs, finished, duration_us)
-    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, sign * COUNT(*),
+    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, workflows_shard(), sign * COUNT(*),
            sign * COUNT(r.completed_at),
            sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
     FROM workflows_workflowrun r
     WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
       AND workflows_rolled_status(r.status)
     GROUP BY 3, 4 ORDER BY 3, 4
-    ON CONFLICT (project_id, app_name, day, status) DO UPDATE
+    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
     SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
         duration_us = t.duration_us + EXCLUDED.duration_us;
 
-    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, runs)
+    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
     SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
-           sign * COUNT(*)
+           workflows_shard(), sign * COUNT(*)
     FROM workflows_workflowrun r
     WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
       AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
     GROUP BY 3 ORDER BY 3
-    ON CONFLICT (project_id, app_name, bucket_us) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
 END
 $$;
 
@@ -189,18 +207,19 @@ BEGIN
         SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = OLD.workflow_id;
         -- A workflow being deleted has already taken its runs out (workflows_usage_sync).
         IF FOUND THEN
-            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, runs, finished, duration_us)
+            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
             VALUES (w.project_id, w.app_name, (OLD.started_at AT TIME ZONE 'UTC')::date, OLD.status,
-                    -1, CASE WHEN OLD.completed_at IS NULL THEN 0 ELSE -1 END,
+                    workflows_shard(), -1, CASE WHEN OLD.completed_at IS NULL THEN 0 ELSE -1 END,
                     -COALESCE(workflows_duration_us(OLD.started_at, OLD.completed_at), 0))
-            ON CONFLICT (project_id, app_name, day, status) DO UPDATE
+            ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
             SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
                 duration_us = t.duration_us + EXCLUDED.duration_us;
             IF OLD.completed_at IS NOT NULL THEN
-                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, runs)
+                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
                 VALUES (w.project_id, w.app_name,
-                        workflows_duration_bucket(workflows_duration_us(OLD.started_at, OLD.completed_at)), -1)
-                ON CONFLICT (project_id, app_name, bucket_us) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+                        workflows_duration_bucket(workflows_duration_us(OLD.started_at, OLD.completed_at)),
+                        workflows_shard(), -1)
+                ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
             END IF;
         END IF;
     END IF;
@@ -208,18 +227,19 @@ BEGIN
         PERFORM pg_advisory_xact_lock_shared(1651859052, (NEW.workflow_id % 2147483647)::integer);
         SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = NEW.workflow_id;
         IF FOUND THEN
-            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, runs, finished, duration_us)
+            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
             VALUES (w.project_id, w.app_name, (NEW.started_at AT TIME ZONE 'UTC')::date, NEW.status,
-                    1, CASE WHEN NEW.completed_at IS NULL THEN 0 ELSE 1 END,
+                    workflows_shard(), 1, CASE WHEN NEW.completed_at IS NULL THEN 0 ELSE 1 END,
                     COALESCE(workflows_duration_us(NEW.started_at, NEW.completed_at), 0))
-            ON CONFLICT (project_id, app_name, day, status) DO UPDATE
+            ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
             SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
                 duration_us = t.duration_us + EXCLUDED.duration_us;
             IF NEW.completed_at IS NOT NULL THEN
-                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, runs)
+                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
                 VALUES (w.project_id, w.app_name,
-                        workflows_duration_bucket(workflows_duration_us(NEW.started_at, NEW.completed_at)), 1)
-                ON CONFLICT (project_id, app_name, bucket_us) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+                        workflows_duration_bucket(workflows_duration_us(NEW.started_at, NEW.completed_at)),
+                        workflows_shard(), 1)
+                ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
             END IF;
         END IF;
     END IF;
@@ -233,31 +253,41 @@ DECLARE
     new_e bigint;
     old_a integer;
     new_a integer;
-    first workflows_workflow;
-    second workflows_workflow;
+    pending bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM workflows_usage_add(NEW, 1, COALESCE(NEW.execution_count, 0),
                                     CASE WHEN COALESCE(NEW.is_active, true) THEN 1 ELSE 0 END);
         RETURN NULL;
     END IF;
-    old_e := COALESCE(OLD.execution_count, 0);
     old_a := CASE WHEN COALESCE(OLD.is_active, true) THEN 1 ELSE 0 END;
+    new_e := COALESCE(NEW.execution_count, 0);
+    new_a := CASE WHEN COALESCE(NEW.is_active, true) THEN 1 ELSE 0 END;
+    IF TG_OP = 'UPDATE' AND OLD.project_id = NEW.project_id
+       AND OLD.app_name IS NOT DISTINCT FROM NEW.app_name
+       AND OLD.molecules_used IS NOT DISTINCT FROM NEW.molecules_used
+       AND OLD.atoms_in_molecules IS NOT DISTINCT FROM NEW.atoms_in_molecules THEN
+        -- Executed: one pending row (already locked with the workflow's). Activated or
+        -- deactivated: the project's total.
+        IF new_e <> COALESCE(OLD.execution_count, 0) THEN
+            INSERT INTO workflows_usage_pending AS p (workflow_id, executions)
+            VALUES (NEW.id, new_e - COALESCE(OLD.execution_count, 0))
+            ON CONFLICT (workflow_id) DO UPDATE SET executions = p.executions + EXCLUDED.executions;
+        END IF;
+        IF new_a <> old_a THEN
+            PERFORM workflows_usage_add(NEW, 0, 0, new_a - old_a);
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- The old rows hold the executions folded so far; the rest leaves the pending table here.
+    DELETE FROM workflows_usage_pending WHERE workflow_id = OLD.id RETURNING executions INTO pending;
+    old_e := COALESCE(OLD.execution_count, 0) - COALESCE(pending, 0);
     IF TG_OP = 'DELETE' THEN
         -- Before the delete, while the runs still exist; their own triggers then find no workflow.
         PERFORM workflows_usage_add(OLD, -1, -old_e, -old_a);
         PERFORM pg_advisory_xact_lock(1651859052, (OLD.id % 2147483647)::integer);
         PERFORM workflows_runs_add(OLD.id, NULL, OLD.project_id, OLD.app_name, -1);
         RETURN OLD;
-    END IF;
-    new_e := COALESCE(NEW.execution_count, 0);
-    new_a := CASE WHEN COALESCE(NEW.is_active, true) THEN 1 ELSE 0 END;
-    IF OLD.project_id = NEW.project_id AND OLD.app_name IS NOT DISTINCT FROM NEW.app_name
-       AND OLD.molecules_used IS NOT DISTINCT FROM NEW.molecules_used
-       AND OLD.atoms_in_molecules IS NOT DISTINCT FROM NEW.atoms_in_molecules THEN
-        -- Executed, activated or deactivated: the same rows move by the difference.
-        PERFORM workflows_usage_add(NEW, 0, new_e - old_e, new_a - old_a);
-        RETURN NULL;
     END IF;
     -- Out of the old rows and into the new, the lower project and app first, so two workflows
     -- moving in opposite directions lock rows in the same order.
@@ -304,10 +334,46 @@ CREATE TRIGGER workflows_run_rollup_delete AFTER DELETE ON workflows_workflowrun
     FOR EACH ROW WHEN (workflows_rolled_status(OLD.status))
     EXECUTE FUNCTION workflows_run_rollup_sync();
 
+-- Moves the pending executions into the counters, in one statement (so in one snapshot); answers
+-- how many workflows' executions moved. Several callers at once are fine: each row is claimed once.
+CREATE FUNCTION workflows_usage_fold() RETURNS bigint LANGUAGE sql AS $$
+    WITH claimed AS (
+        DELETE FROM workflows_usage_pending RETURNING workflow_id, executions
+    ), w AS (
+        SELECT c.executions AS e, w.id, w.project_id, w.app_name, w.molecules_used
+        FROM claimed c JOIN workflows_workflow w ON w.id = c.workflow_id
+    ), totals AS (
+        INSERT INTO workflows_usage_total AS t (project_id, app_name, executions)
+        SELECT project_id, app_name, SUM(e) FROM w GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), molecules AS (
+        INSERT INTO workflows_usage_molecule AS t (molecule, project_id, app_name, executions)
+        SELECT m, w.project_id, w.app_name, SUM(w.e)
+        FROM w CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (molecule, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), atoms AS (
+        INSERT INTO workflows_usage_atom AS t (atom, project_id, app_name, executions)
+        SELECT a.atom, w.project_id, w.app_name, SUM(w.e)
+        FROM w CROSS JOIN LATERAL (SELECT DISTINCT x.atom FROM workflows_workflowatom x
+                                   WHERE x.workflow_id = w.id) AS a
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), pairs AS (
+        INSERT INTO workflows_usage_pair AS t (molecule, atom, project_id, app_name, executions)
+        SELECT a.molecule, a.atom, w.project_id, w.app_name, SUM(w.e)
+        FROM w JOIN workflows_workflowatom a ON a.workflow_id = w.id
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (molecule, atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    )
+    SELECT COUNT(*) FROM claimed
+$$;
+
 CREATE FUNCTION workflows_analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE workflows_usage_total, workflows_usage_molecule, workflows_usage_atom,
-             workflows_usage_pair, workflows_run_daily, workflows_run_duration;
+             workflows_usage_pair, workflows_usage_pending, workflows_run_daily,
+             workflows_run_duration;
     INSERT INTO workflows_usage_total (project_id, app_name, workflows, active, executions)
     SELECT project_id, app_name, COUNT(*),
            COUNT(*) FILTER (WHERE COALESCE(is_active, true)), SUM(COALESCE(execution_count, 0))
@@ -326,15 +392,15 @@ BEGIN
     SELECT a.molecule, a.atom, w.project_id, w.app_name, COUNT(*), SUM(COALESCE(w.execution_count, 0))
     FROM workflows_workflowatom a JOIN workflows_workflow w ON w.id = a.workflow_id
     GROUP BY 1, 2, 3, 4;
-    INSERT INTO workflows_run_daily (project_id, app_name, day, status, runs, finished, duration_us)
-    SELECT w.project_id, w.app_name, (r.started_at AT TIME ZONE 'UTC')::date, r.status, COUNT(*),
+    INSERT INTO workflows_run_daily (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    SELECT w.project_id, w.app_name, (r.started_at AT TIME ZONE 'UTC')::date, r.status, 0, COUNT(*),
            COUNT(r.completed_at), COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
     FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id
     WHERE workflows_rolled_status(r.status)
     GROUP BY 1, 2, 3, 4;
-    INSERT INTO workflows_run_duration (project_id, app_name, bucket_us, runs)
+    INSERT INTO workflows_run_duration (project_id, app_name, bucket_us, shard, runs)
     SELECT w.project_id, w.app_name,
-           workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)), COUNT(*)
+           workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)), 0, COUNT(*)
     FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id
     WHERE workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
     GROUP BY 1, 2, 3;
@@ -352,10 +418,12 @@ DROP TRIGGER IF EXISTS workflows_run_rollup_insert ON workflows_workflowrun;
 DROP TRIGGER IF EXISTS workflows_run_rollup_update ON workflows_workflowrun;
 DROP TRIGGER IF EXISTS workflows_run_rollup_delete ON workflows_workflowrun;
 DROP FUNCTION IF EXISTS workflows_analytics_rebuild();
+DROP FUNCTION IF EXISTS workflows_usage_fold();
 DROP FUNCTION IF EXISTS workflows_usage_sync();
 DROP FUNCTION IF EXISTS workflows_run_rollup_sync();
 DROP FUNCTION IF EXISTS workflows_runs_add(bigint, bigint, integer, varchar, integer);
 DROP FUNCTION IF EXISTS workflows_usage_add(workflows_workflow, integer, bigint, integer);
+DROP FUNCTION IF EXISTS workflows_shard();
 DROP FUNCTION IF EXISTS workflows_molecules_of(jsonb);
 DROP FUNCTION IF EXISTS workflows_duration_us(timestamptz, timestamptz);
 DROP INDEX IF EXISTS workflows_workflowrun_live_idx;
@@ -365,7 +433,7 @@ DROP INDEX IF EXISTS workflows_workflow_project_executions_idx;
 DROP FUNCTION IF EXISTS workflows_duration_bucket(bigint);
 DROP FUNCTION IF EXISTS workflows_rolled_status(text);
 DROP TABLE IF EXISTS workflows_usage_total, workflows_usage_molecule, workflows_usage_atom,
-    workflows_usage_pair, workflows_run_daily, workflows_run_duration;
+    workflows_usage_pair, workflows_usage_pending, workflows_run_daily, workflows_run_duration;
 "#;
 
 #[async_trait::async_trait]

@@ -476,6 +476,17 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
     run(store, &s.alice, &s.w2, "failed", 7).await;
     run(store, &s.alice, &s.w2, "running", 0).await;
     assert_rollups_agree(store, &s.root, "activated and run").await;
+    let folded = store.fold_usage().await.expect("fold");
+    if db.backend == workflows_tests::Backend::Postgres {
+        assert!(
+            folded >= 2,
+            "the executions of W1 and W2 were pending: {folded}"
+        );
+    }
+    assert_eq!(store.fold_usage().await.expect("fold"), 0, "nothing left");
+    assert_rollups_agree(store, &s.root, "executions folded").await;
+    run(store, &s.root, &s.w3, "success", 3).await;
+    assert_rollups_agree(store, &s.root, "executed after a fold").await;
 
     store
         .cancel_workflow_runs(&s.root, s.w3.id)

@@ -178,6 +178,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
     } else {
         (None, None, None)
     };
+    let fold_task = crate::usage_fold::spawn(store.clone(), stop_worker.clone());
     let app = Application::build_with_engine(&settings, store.clone(), engine)?;
     if settings.auth.bootstrap_admin {
         bootstrap_admin(&store, &settings, app.port()).await?;
@@ -192,6 +193,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
     if let Some(task) = cleaner_task {
         task.await?;
     }
+    fold_task.await?;
     Ok(())
 }
 
@@ -199,6 +201,7 @@ async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Resul
     let store = open(&settings).await?;
     let worker = crate::engine::worker(store.clone(), &settings.engine, concurrency)?;
     let stop = CancellationToken::new();
+    let fold_task = crate::usage_fold::spawn(store.clone(), stop.clone());
     let cleaner_task = crate::engine::cleaner(store, &settings.retention)?
         .map(|cleaner| tokio::spawn(cleaner.run(stop.clone())));
     let signal_stop = stop.clone();
@@ -211,6 +214,7 @@ async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Resul
     if let Some(task) = cleaner_task {
         task.await?;
     }
+    fold_task.await?;
     Ok(())
 }
 

@@ -191,3 +191,50 @@ async fn three_workers_share_five_hundred_runs_each_exactly_once() {
     })
     .await;
 }
+
+/// `execute` leaves its count pending; a running worker process moves it into the analytics
+/// rollups within a few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_folds_pending_executions_into_the_rollups() {
+    use sea_orm::{ConnectionTrait, Statement};
+    run_on(Backend::Postgres, |db: TestDb| async move {
+        let root = db
+            .store
+            .create_user("root", "", true)
+            .await
+            .expect("user")
+            .actor();
+        let w = chain(&db.store, &root, ["builtin.noop"; 3]).await;
+        execute(&db.store, &root, &w).await;
+        execute(&db.store, &root, &w).await;
+        let raw = db.raw().await;
+        let figures = || async {
+            let row = raw
+                .query_one_raw(Statement::from_string(
+                    raw.get_database_backend(),
+                    "SELECT (SELECT COUNT(*) FROM workflows_usage_pending) AS pending, \
+                     (SELECT executions FROM workflows_usage_molecule WHERE molecule = 'm1') \
+                     AS folded",
+                ))
+                .await
+                .expect("query")
+                .expect("a row");
+            (
+                row.try_get::<i64>("", "pending").expect("pending"),
+                row.try_get::<i64>("", "folded").expect("folded"),
+            )
+        };
+        assert_eq!(figures().await, (1, 0), "counted as pending first");
+        let mut folder = worker(&db, "http://127.0.0.1:9", "1");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = figures().await;
+        while seen != (0, 2) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            seen = figures().await;
+        }
+        let _ = folder.kill();
+        let _ = folder.wait();
+        assert_eq!(seen, (0, 2), "(pending workflows, folded executions of m1)");
+    })
+    .await;
+}

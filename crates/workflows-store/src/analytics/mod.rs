@@ -119,7 +119,7 @@ impl Store {
     ) -> StoreResult<Summary> {
         let backend = self.backend();
         if rollups::answers(backend, actor, filter) {
-            let totals = self.rolled_totals(filter).await?;
+            let totals = self.rolled_totals(actor, filter).await?;
             return Ok(Summary {
                 workflows: WorkflowCounts {
                     total: totals.total,
@@ -284,17 +284,16 @@ impl Store {
     ) -> StoreResult<Vec<Usage>> {
         let backend = self.backend();
         if rollups::answers(backend, actor, filter) {
-            return self.rolled_molecules(filter, limit).await;
+            return self.rolled_molecules(actor, filter, limit).await;
         }
         // One row per (workflow, molecule) however often the molecule is listed; legacy rows
-        // whose column is not an array of strings contribute nothing.
+        // whose column is not an array of strings contribute nothing. PostgreSQL removes the
+        // repeats within each workflow (the rollups' function), SQLite over all of them.
         let unnest = match backend {
             DbBackend::Postgres => {
-                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
-                 j.elem #>> '{}' AS molecule FROM workflows_workflow w \
-                 CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(w.molecules_used) = 'array' \
-                 THEN w.molecules_used ELSE '[]'::jsonb END) AS j(elem) \
-                 WHERE jsonb_typeof(j.elem) = 'string'"
+                "SELECT m AS molecule, w.project_id, COALESCE(w.execution_count, 0) AS executions \
+                 FROM workflows_workflow w \
+                 CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1"
             }
             _ => {
                 "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
@@ -304,20 +303,9 @@ impl Store {
                  WHERE j.type = 'text'"
             }
         };
-        let mut sql = Sql::new(
-            backend,
-            &format!(
-                "SELECT u.molecule, COUNT(*) AS workflows, COUNT(DISTINCT u.project_id) AS projects, \
-                 SUM(u.executions) AS executions FROM ({unnest}"
-            ),
-        );
-        sql.scope(actor, filter)
-            .window("w.created_at", filter)
-            .push(
-                ") u GROUP BY u.molecule \
-                 ORDER BY workflows DESC, executions DESC, u.molecule LIMIT ",
-            )
-            .bind(limit as i64);
+        let mut sql = Sql::new(backend, &per_project_usage(&["molecule"], unnest));
+        sql.scope(actor, filter).window("w.created_at", filter);
+        per_project_usage_end(&mut sql, &["molecule"], limit);
         self.rows(&sql)
             .await?
             .iter()
@@ -335,7 +323,7 @@ impl Store {
     ) -> StoreResult<AtomUsage> {
         let backend = self.backend();
         if rollups::answers(backend, actor, filter) {
-            return self.rolled_atoms(filter, limit).await;
+            return self.rolled_atoms(actor, filter, limit).await;
         }
         let narrowed = |sql: &mut Sql| {
             sql.scope(actor, filter).window("w.created_at", filter);
@@ -343,33 +331,29 @@ impl Store {
                 sql.push(" AND a.molecule = ").bind(molecule.as_str());
             }
         };
+        // An atom in two of a workflow's molecules counts once; a pair is unique per workflow.
         let mut atoms = Sql::new(
             backend,
-            "SELECT u.atom, COUNT(*) AS workflows, COUNT(DISTINCT u.project_id) AS projects, \
-             SUM(u.executions) AS executions FROM (SELECT DISTINCT w.id, w.project_id, \
-             COALESCE(w.execution_count, 0) AS executions, a.atom \
-             FROM workflows_workflowatom a JOIN workflows_workflow w ON w.id = a.workflow_id \
-             WHERE 1 = 1",
+            &per_project_usage(
+                &["atom"],
+                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
+                 a.atom FROM workflows_workflowatom a \
+                 JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1",
+            ),
         );
         narrowed(&mut atoms);
-        atoms
-            .push(") u GROUP BY u.atom ORDER BY workflows DESC, executions DESC, u.atom LIMIT ")
-            .bind(limit as i64);
+        per_project_usage_end(&mut atoms, &["atom"], limit);
         let mut pairs = Sql::new(
             backend,
-            "SELECT a.molecule, a.atom, COUNT(*) AS workflows, \
-             COUNT(DISTINCT w.project_id) AS projects, \
-             SUM(COALESCE(w.execution_count, 0)) AS executions \
-             FROM workflows_workflowatom a JOIN workflows_workflow w ON w.id = a.workflow_id \
-             WHERE 1 = 1",
+            &per_project_usage(
+                &["molecule", "atom"],
+                "SELECT a.molecule, a.atom, w.project_id, \
+                 COALESCE(w.execution_count, 0) AS executions FROM workflows_workflowatom a \
+                 JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1",
+            ),
         );
         narrowed(&mut pairs);
-        pairs
-            .push(
-                " GROUP BY a.molecule, a.atom \
-                 ORDER BY workflows DESC, executions DESC, a.molecule, a.atom LIMIT ",
-            )
-            .bind(limit as i64);
+        per_project_usage_end(&mut pairs, &["molecule", "atom"], limit);
         Ok(AtomUsage {
             atoms: self
                 .rows(&atoms)
@@ -514,6 +498,38 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// The start of a usage statement over `uses` (one row per workflow and key, with `project_id`
+/// and `executions`, its `WHERE` left open for the scope): counted per key and project first, then
+/// per key, so the projects are the inner rows and no `COUNT(DISTINCT)` sorts every use.
+fn per_project_usage(keys: &[&str], uses: &str) -> String {
+    let outer = qualified("p.", keys);
+    let inner = qualified("u.", keys);
+    format!(
+        "SELECT {outer}, CAST(SUM(p.n) AS BIGINT) AS workflows, COUNT(*) AS projects, \
+         CAST(SUM(p.e) AS BIGINT) AS executions FROM (SELECT {inner}, u.project_id, \
+         COUNT(*) AS n, SUM(u.executions) AS e FROM ({uses}"
+    )
+}
+
+/// Closes [`per_project_usage`]: groups, orders most used first, limits.
+fn per_project_usage_end(sql: &mut Sql, keys: &[&str], limit: u64) {
+    let outer = qualified("p.", keys);
+    let inner = qualified("u.", keys);
+    sql.push(&format!(
+        ") u GROUP BY {inner}, u.project_id) p GROUP BY {outer} \
+         ORDER BY workflows DESC, executions DESC, {outer} LIMIT "
+    ))
+    .bind(limit as i64);
+}
+
+/// `a.x, a.y` for prefix `a.` and keys `["x", "y"]`.
+fn qualified(prefix: &str, keys: &[&str]) -> String {
+    keys.iter()
+        .map(|key| format!("{prefix}{key}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn usage(row: &QueryResult, molecule: Option<&str>, atom: Option<&str>) -> StoreResult<Usage> {

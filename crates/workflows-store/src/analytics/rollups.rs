@@ -1,5 +1,6 @@
 //! Staff's figures from the rollup tables that migration 13 keeps on PostgreSQL (per project and
-//! app, by trigger), plus the pending and running runs read live through their partial index.
+//! app, by trigger), plus what is not in them yet: the pending and running runs, read live through
+//! their partial index, and the executions still in `workflows_usage_pending`.
 //! Used when no owner scope and no time window narrow the question: a window or an owner reads the
 //! tables themselves (see the module above), whose indexes serve those narrower questions.
 
@@ -24,6 +25,19 @@ pub(super) fn answers(backend: DbBackend, actor: &Actor, filter: &AnalyticsFilte
         && filter.since.is_none()
         && filter.until.is_none()
 }
+
+/// The figures of a usage row, over the union `x` of counter rows and pending executions (which
+/// carry no workflows, so they add no projects).
+fn usage_totals(keys: &str) -> String {
+    format!(
+        "SELECT {keys}, SUM(x.workflows)::bigint AS workflows, \
+         COUNT(DISTINCT x.project_id) FILTER (WHERE x.workflows > 0) AS projects, \
+         SUM(x.executions)::bigint AS executions"
+    )
+}
+
+/// The pending executions' workflows, aliased `w` so that [`Sql::scope`] applies, and `p`.
+const PENDING: &str = "workflows_usage_pending p JOIN workflows_workflow w ON w.id = p.workflow_id";
 
 impl Sql {
     /// `AND u.…` for the project and the app, on a rollup table aliased `u`.
@@ -55,13 +69,39 @@ pub(super) struct Totals {
 }
 
 impl Store {
-    pub(super) async fn rolled_totals(&self, filter: &AnalyticsFilter) -> StoreResult<Totals> {
+    /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
+    /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
+    /// calls it every few seconds; reads are exact either way, only faster with little pending.
+    pub async fn fold_usage(&self) -> StoreResult<u64> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(0);
+        }
+        let sql = Sql::new(
+            DbBackend::Postgres,
+            "SELECT workflows_usage_fold() AS folded",
+        );
+        let rows = self.rows(&sql).await?;
+        let row = rows.first().ok_or(StoreError::NotFound)?;
+        count(row, "folded")
+    }
+
+    pub(super) async fn rolled_totals(
+        &self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+    ) -> StoreResult<Totals> {
         let mut sql = Sql::new(
             DbBackend::Postgres,
-            "SELECT SUM(u.workflows)::bigint AS total, SUM(u.active)::bigint AS active, \
-             SUM(u.executions)::bigint AS executions FROM workflows_usage_total u WHERE 1 = 1",
+            "SELECT SUM(x.workflows)::bigint AS total, SUM(x.active)::bigint AS active, \
+             SUM(x.executions)::bigint AS executions FROM (\
+             SELECT u.workflows, u.active, u.executions FROM workflows_usage_total u WHERE 1 = 1",
         );
-        sql.rollup_scope(filter);
+        sql.rollup_scope(filter)
+            .push(&format!(
+                " UNION ALL SELECT 0, 0, p.executions FROM {PENDING} WHERE 1 = 1"
+            ))
+            .scope(actor, filter)
+            .push(") x");
         let rows = self.rows(&sql).await?;
         let row = rows.first().ok_or(StoreError::NotFound)?;
         Ok(Totals {
@@ -153,19 +193,27 @@ impl Store {
 
     pub(super) async fn rolled_molecules(
         &self,
+        actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
     ) -> StoreResult<Vec<Usage>> {
         let mut sql = Sql::new(
             DbBackend::Postgres,
-            "SELECT u.molecule, SUM(u.workflows)::bigint AS workflows, \
-             COUNT(DISTINCT u.project_id) AS projects, SUM(u.executions)::bigint AS executions \
-             FROM workflows_usage_molecule u WHERE u.workflows > 0",
+            &format!(
+                "{} FROM (SELECT u.molecule, u.project_id, u.workflows, u.executions \
+                 FROM workflows_usage_molecule u WHERE u.workflows > 0",
+                usage_totals("x.molecule")
+            ),
         );
         sql.rollup_scope(filter)
+            .push(&format!(
+                " UNION ALL SELECT m, w.project_id, 0, p.executions FROM {PENDING} \
+                 CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1"
+            ))
+            .scope(actor, filter)
             .push(
-                " GROUP BY u.molecule \
-                 ORDER BY workflows DESC, executions DESC, u.molecule LIMIT ",
+                ") x GROUP BY x.molecule \
+                 ORDER BY workflows DESC, executions DESC, x.molecule LIMIT ",
             )
             .bind(limit as i64);
         self.rows(&sql)
@@ -179,43 +227,62 @@ impl Store {
     /// (an atom appears once per pair in a workflow).
     pub(super) async fn rolled_atoms(
         &self,
+        actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
     ) -> StoreResult<AtomUsage> {
-        let table = if filter.molecule.is_some() {
-            "workflows_usage_pair"
+        let (table, pending_atoms) = if filter.molecule.is_some() {
+            ("workflows_usage_pair", "SELECT a.atom")
         } else {
-            "workflows_usage_atom"
+            ("workflows_usage_atom", "SELECT DISTINCT a.atom")
         };
-        let of_molecule = |sql: &mut Sql| {
-            sql.rollup_scope(filter);
+        let of_molecule = |sql: &mut Sql, column: &str| {
             if let Some(molecule) = &filter.molecule {
-                sql.push(" AND u.molecule = ").bind(molecule.as_str());
+                sql.push(&format!(" AND {column} = "))
+                    .bind(molecule.as_str());
             }
         };
         let mut atoms = Sql::new(
             DbBackend::Postgres,
             &format!(
-                "SELECT u.atom, SUM(u.workflows)::bigint AS workflows, \
-                 COUNT(DISTINCT u.project_id) AS projects, SUM(u.executions)::bigint AS executions \
-                 FROM {table} u WHERE u.workflows > 0"
+                "{} FROM (SELECT u.atom, u.project_id, u.workflows, u.executions \
+                 FROM {table} u WHERE u.workflows > 0",
+                usage_totals("x.atom")
             ),
         );
-        of_molecule(&mut atoms);
+        atoms.rollup_scope(filter);
+        of_molecule(&mut atoms, "u.molecule");
+        atoms.push(&format!(
+            " UNION ALL SELECT a.atom, w.project_id, 0, p.executions FROM {PENDING} \
+             CROSS JOIN LATERAL ({pending_atoms} FROM workflows_workflowatom a \
+             WHERE a.workflow_id = w.id"
+        ));
+        of_molecule(&mut atoms, "a.molecule");
         atoms
-            .push(" GROUP BY u.atom ORDER BY workflows DESC, executions DESC, u.atom LIMIT ")
+            .push(") a WHERE 1 = 1")
+            .scope(actor, filter)
+            .push(") x GROUP BY x.atom ORDER BY workflows DESC, executions DESC, x.atom LIMIT ")
             .bind(limit as i64);
         let mut pairs = Sql::new(
             DbBackend::Postgres,
-            "SELECT u.molecule, u.atom, SUM(u.workflows)::bigint AS workflows, \
-             COUNT(DISTINCT u.project_id) AS projects, SUM(u.executions)::bigint AS executions \
-             FROM workflows_usage_pair u WHERE u.workflows > 0",
+            &format!(
+                "{} FROM (SELECT u.molecule, u.atom, u.project_id, u.workflows, \
+                 u.executions FROM workflows_usage_pair u WHERE u.workflows > 0",
+                usage_totals("x.molecule, x.atom")
+            ),
         );
-        of_molecule(&mut pairs);
+        pairs.rollup_scope(filter);
+        of_molecule(&mut pairs, "u.molecule");
+        pairs.push(&format!(
+            " UNION ALL SELECT a.molecule, a.atom, w.project_id, 0, p.executions FROM {PENDING} \
+             JOIN workflows_workflowatom a ON a.workflow_id = w.id WHERE 1 = 1"
+        ));
+        of_molecule(&mut pairs, "a.molecule");
         pairs
+            .scope(actor, filter)
             .push(
-                " GROUP BY u.molecule, u.atom \
-                 ORDER BY workflows DESC, executions DESC, u.molecule, u.atom LIMIT ",
+                ") x GROUP BY x.molecule, x.atom \
+                 ORDER BY workflows DESC, executions DESC, x.molecule, x.atom LIMIT ",
             )
             .bind(limit as i64);
         Ok(AtomUsage {
@@ -250,10 +317,13 @@ impl Store {
         let text = |at: &str| {
             format!("to_char(date_trunc('{unit}', {at}), 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')")
         };
+        // Counted per bucket first: a counter's shards (or a move's subtraction) may leave rows
+        // that cancel out, and a bucket whose runs all went must not take one of the `limit`.
         let mut sql = Sql::new(
             DbBackend::Postgres,
             &format!(
-                "WITH runs_in AS (SELECT {} AS bucket, u.status, u.runs AS n \
+                "WITH counted AS (SELECT bucket, status, SUM(n)::bigint AS n FROM (\
+                 SELECT {} AS bucket, u.status, u.runs AS n \
                  FROM workflows_run_daily u WHERE u.runs <> 0",
                 text("u.day::timestamp")
             ),
@@ -264,12 +334,14 @@ impl Store {
                 text("r.started_at AT TIME ZONE 'UTC'")
             ))
             .live_runs(actor, filter)
-            .push("), recent AS (SELECT DISTINCT bucket FROM runs_in ORDER BY bucket DESC LIMIT ")
+            .push(
+                ") runs_in GROUP BY bucket, status HAVING SUM(n) <> 0), \
+                 recent AS (SELECT DISTINCT bucket FROM counted ORDER BY bucket DESC LIMIT ",
+            )
             .bind(limit as i64)
             .push(
-                ") SELECT bucket, status, SUM(n)::bigint AS n FROM runs_in \
-                 WHERE bucket IN (SELECT bucket FROM recent) \
-                 GROUP BY bucket, status HAVING SUM(n) <> 0 ORDER BY bucket",
+                ") SELECT bucket, status, n FROM counted \
+                 WHERE bucket IN (SELECT bucket FROM recent) ORDER BY bucket",
             );
         Some(sql)
     }
