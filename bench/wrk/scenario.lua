@@ -48,7 +48,7 @@ local builders = {
     return wrk.format("GET", base .. "/workflows/?molecule=m-" .. math.random(0, 499), auth)
   end,
   list_atom = function()
-    return wrk.format("GET", base .. "/workflows/?atom=a-" .. math.random(0, 3999), auth)
+    return wrk.format("GET", base .. "/workflows/?atom=a-" .. (16 * math.random(0, 249) + math.random(0, 7)), auth)
   end,
   search = function()
     return wrk.format("GET", base .. "/workflows/?search=team+" .. math.random(10, 49), auth)
