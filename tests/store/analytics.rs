@@ -512,7 +512,7 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
 async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
     use sea_orm::{ConnectionTrait, Statement};
     let s = seed(&db.store).await;
-    let w9 = workflow(&db.store, &s.alice, 9, "A", json!({})).await;
+    let w9 = workflow(&db.store, &s.alice, 9, "hourly", json!({})).await;
     let raw = db.raw().await;
     let now = Utc::now();
     let ago = [0, 2, 5, 30].map(|h| now - TimeDelta::hours(h));
@@ -546,15 +546,16 @@ async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
             .and_then(|t| t.with_nanosecond(0))
             .expect("an hour")
     };
-    let project_9 = AnalyticsFilter {
-        project_id: Some(9),
+    // Staff over an app step back through the hours; an owner reads their runs whole.
+    let app = AnalyticsFilter {
+        app_name: Some("hourly".into()),
         ..Default::default()
     };
     for actor in [&s.root, &s.alice] {
         for limit in [1_u64, 2, 3, 4, 10] {
             let series = db
                 .store
-                .analytics_runs(actor, &project_9, TimeBucket::Hour, limit)
+                .analytics_runs(actor, &app, TimeBucket::Hour, limit)
                 .await
                 .expect("series");
             let starts: Vec<_> = series.series.iter().map(|b| b.start).collect();

@@ -411,8 +411,13 @@ impl Store {
                     ),
                 );
                 sql.scope(actor, filter).window("r.started_at", filter);
+                // Stepping back pays where runs are many (everything, an app); a project's or an
+                // owner's runs are read whole instead, as their indexes bound them, while a step
+                // could walk far back past other projects' runs.
                 if backend == DbBackend::Postgres
                     && bucket == TimeBucket::Hour
+                    && filter.project_id.is_none()
+                    && actor.owner_scope().is_none()
                     && let Some(oldest) = self.latest_hours_start(actor, filter, limit).await?
                 {
                     sql.push(" AND r.started_at >= ").bind(oldest);
@@ -474,7 +479,9 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         let from = runs_from(actor, filter);
-        let hour_of = "date_trunc('hour', (SELECT max(r.started_at)";
+        // ORDER BY … LIMIT 1 rather than max(): with the join to workflows (an app), only this
+        // form walks the index (at 1M, one app: 70 s with max(), 10 ms with this).
+        let hour_of = "date_trunc('hour', (SELECT r.started_at";
         let mut sql = Sql::new(
             DbBackend::Postgres,
             &format!("WITH RECURSIVE hours(start, n) AS (SELECT {hour_of} FROM {from} WHERE 1 = 1"),
@@ -482,13 +489,14 @@ impl Store {
         sql.scope(actor, filter)
             .window("r.started_at", filter)
             .push(&format!(
-                ") AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1 \
+                " ORDER BY r.started_at DESC LIMIT 1) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1 \
                  UNION ALL SELECT {hour_of} FROM {from} WHERE r.started_at < h.start"
             ))
             .scope(actor, filter)
             .window("r.started_at", filter)
             .push(
-                ") AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', h.n + 1 \
+                " ORDER BY r.started_at DESC LIMIT 1) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', \
+                 h.n + 1 \
                  FROM hours h WHERE h.start IS NOT NULL AND h.n < ",
             )
             .bind(limit as i64)
