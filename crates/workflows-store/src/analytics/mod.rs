@@ -120,14 +120,15 @@ impl Store {
         let backend = self.backend();
         if rollups::answers(backend, actor, filter) {
             let totals = self.rolled_totals(actor, filter).await?;
+            let (counts, durations) = self.rolled_runs(actor, filter).await?;
             return Ok(Summary {
                 workflows: WorkflowCounts {
                     total: totals.total,
                     active: totals.active,
                 },
-                runs: RunCounts::from_counts(self.rolled_status_counts(actor, filter).await?),
+                runs: RunCounts::from_counts(counts),
                 executions: totals.executions,
-                duration_seconds: self.rolled_durations(actor, filter).await?,
+                duration_seconds: durations,
                 most_executed: self.most_executed(actor, filter, limit).await?,
             });
         }

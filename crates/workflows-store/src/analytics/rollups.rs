@@ -8,6 +8,7 @@ use super::{Sql, StatusCounts, count, seconds, sum, usage};
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use sea_orm::DbBackend;
+use std::collections::BTreeMap;
 use workflows_domain::{
     Actor, AnalyticsFilter, AtomUsage, DurationStats, RunStatus, TimeBucket, Usage, nearest_rank,
 };
@@ -35,6 +36,9 @@ fn usage_totals(keys: &str) -> String {
          SUM(x.executions)::bigint AS executions"
     )
 }
+
+/// Workflows whose pending executions one fold statement moves.
+const FOLD_BATCH: i32 = 500;
 
 /// The pending executions' workflows, aliased `w` so that [`Sql::scope`] applies, and `p`.
 const PENDING: &str = "workflows_usage_pending p JOIN workflows_workflow w ON w.id = p.workflow_id";
@@ -79,17 +83,23 @@ impl Store {
     /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
+    /// Batches of [`FOLD_BATCH`] workflows, each its own statement, so no `execute` waits long.
     pub async fn fold_usage(&self) -> StoreResult<u64> {
         if self.backend() != DbBackend::Postgres {
             return Ok(0);
         }
-        let sql = Sql::new(
-            DbBackend::Postgres,
-            "SELECT workflows_usage_fold() AS folded",
-        );
-        let rows = self.rows(&sql).await?;
-        let row = rows.first().ok_or(StoreError::NotFound)?;
-        count(row, "folded")
+        let mut folded = 0;
+        loop {
+            let mut sql = Sql::new(DbBackend::Postgres, "SELECT workflows_usage_fold(");
+            sql.bind(FOLD_BATCH).push(") AS folded");
+            let rows = self.rows(&sql).await?;
+            let row = rows.first().ok_or(StoreError::NotFound)?;
+            let batch = count(row, "folded")?;
+            folded += batch;
+            if batch < FOLD_BATCH as u64 {
+                return Ok(folded);
+            }
+        }
     }
 
     pub(super) async fn rolled_totals(
@@ -118,84 +128,75 @@ impl Store {
         })
     }
 
-    pub(super) async fn rolled_status_counts(
+    /// Runs by status and their durations: the counters' sums and histogram, and one pass over
+    /// the live runs (a backlog of pending runs makes that pass the costly part).
+    pub(super) async fn rolled_runs(
         &self,
         actor: &Actor,
         filter: &AnalyticsFilter,
-    ) -> StoreResult<StatusCounts> {
-        let mut sql = Sql::new(
+    ) -> StoreResult<(StatusCounts, DurationStats)> {
+        let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+        let mut histogram: BTreeMap<i64, u64> = BTreeMap::new();
+        let (mut finished, mut total_us) = (0_u64, 0_i64);
+
+        let mut daily = Sql::new(
             DbBackend::Postgres,
-            "SELECT u.status, SUM(u.runs)::bigint AS n FROM workflows_run_daily u WHERE 1 = 1",
+            "SELECT u.status, SUM(u.runs)::bigint AS n, SUM(u.finished)::bigint AS finished, \
+             SUM(u.duration_us)::bigint AS us FROM workflows_run_daily u WHERE 1 = 1",
         );
-        sql.rollup_scope(filter)
-            .push(" GROUP BY u.status UNION ALL SELECT COALESCE(r.status, 'pending'), COUNT(*)")
-            .live_runs(actor, filter)
-            .push(" GROUP BY COALESCE(r.status, 'pending')");
-        let mut counts = Vec::new();
-        for row in self.rows(&sql).await? {
-            let status: String = row.try_get("", "status")?;
-            if let Ok(status) = status.parse::<RunStatus>() {
-                counts.push((status, count(&row, "n")?));
+        daily.rollup_scope(filter).push(" GROUP BY u.status");
+        for row in self.rows(&daily).await? {
+            *by_status.entry(row.try_get("", "status")?).or_default() += count(&row, "n")?;
+            finished += count(&row, "finished")?;
+            total_us += sum(&row, "us")?;
+        }
+        let mut durations = Sql::new(
+            DbBackend::Postgres,
+            "SELECT u.bucket_us, SUM(u.runs)::bigint AS n FROM workflows_run_duration u \
+             WHERE u.runs <> 0",
+        );
+        durations.rollup_scope(filter).push(" GROUP BY u.bucket_us");
+        for row in self.rows(&durations).await? {
+            *histogram.entry(row.try_get("", "bucket_us")?).or_default() += count(&row, "n")?;
+        }
+        let mut live = Sql::new(
+            DbBackend::Postgres,
+            "SELECT COALESCE(r.status, 'pending') AS status, \
+             workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)) \
+             AS bucket_us, COUNT(*) AS n, \
+             SUM(workflows_duration_us(r.started_at, r.completed_at))::bigint AS us",
+        );
+        live.live_runs(actor, filter).push(" GROUP BY 1, 2");
+        for row in self.rows(&live).await? {
+            let n = count(&row, "n")?;
+            *by_status.entry(row.try_get("", "status")?).or_default() += n;
+            if let Some(bucket) = row.try_get::<Option<i64>>("", "bucket_us")? {
+                *histogram.entry(bucket).or_default() += n;
+                finished += n;
+                total_us += sum(&row, "us")?;
             }
         }
-        Ok(counts)
-    }
 
-    /// Count and mean from the daily sums, percentiles from the histogram, each with the live
-    /// runs that have both times.
-    pub(super) async fn rolled_durations(
-        &self,
-        actor: &Actor,
-        filter: &AnalyticsFilter,
-    ) -> StoreResult<DurationStats> {
-        let live_us = "workflows_duration_us(r.started_at, r.completed_at)";
-        let mut totals = Sql::new(
-            DbBackend::Postgres,
-            "SELECT SUM(n)::bigint AS n, SUM(us)::bigint AS us FROM (\
-             SELECT SUM(u.finished) AS n, SUM(u.duration_us) AS us \
-             FROM workflows_run_daily u WHERE 1 = 1",
-        );
-        totals
-            .rollup_scope(filter)
-            .push(&format!(" UNION ALL SELECT COUNT(*), SUM({live_us})"))
-            .live_runs(actor, filter)
-            .push(" AND r.completed_at IS NOT NULL) parts");
-        let rows = self.rows(&totals).await?;
-        let row = rows.first().ok_or(StoreError::NotFound)?;
-        let n = count(row, "n")?;
-        let total_us = sum(row, "us")?;
-
-        let mut histogram = Sql::new(
-            DbBackend::Postgres,
-            "SELECT bucket_us, SUM(n)::bigint AS n FROM (\
-             SELECT u.bucket_us, u.runs AS n FROM workflows_run_duration u WHERE u.runs <> 0",
-        );
-        histogram
-            .rollup_scope(filter)
-            .push(&format!(
-                " UNION ALL SELECT workflows_duration_bucket({live_us}), 1"
-            ))
-            .live_runs(actor, filter)
-            .push(" AND r.completed_at IS NOT NULL) parts GROUP BY bucket_us ORDER BY bucket_us");
-        let mut buckets = Vec::new();
-        for row in self.rows(&histogram).await? {
-            let bucket: i64 = row.try_get("", "bucket_us")?;
-            buckets.push((bucket, count(&row, "n")?));
-        }
+        // A status another writer invented is not counted rather than failing the summary.
+        let counts = by_status
+            .into_iter()
+            .filter_map(|(status, n)| status.parse::<RunStatus>().ok().map(|s| (s, n)))
+            .collect();
         let at = |p: f64| {
-            let rank = nearest_rank(p, n)?;
+            let rank = nearest_rank(p, finished)?;
             let mut seen = 0;
-            buckets.iter().find_map(|&(bucket, runs)| {
+            histogram.iter().find_map(|(&bucket, &runs)| {
                 seen += runs;
                 (seen > rank).then_some(bucket as f64 / 1e6)
             })
         };
-        Ok(DurationStats {
-            count: n,
-            mean: seconds((n > 0).then(|| total_us as f64 / 1e6 / n as f64)),
+        let stats = DurationStats {
+            count: finished,
+            mean: seconds((finished > 0).then(|| total_us as f64 / 1e6 / finished as f64)),
             p50: seconds(at(0.5)),
             p95: seconds(at(0.95)),
-        })
+        };
+        Ok((counts, stats))
     }
 
     pub(super) async fn rolled_molecules(
