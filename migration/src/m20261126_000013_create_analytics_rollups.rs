@@ -87,9 +87,10 @@ CREATE TABLE workflows_run_duration (
         UNIQUE NULLS NOT DISTINCT (project_id, app_name, bucket_us, shard)
 );
 
--- The runs the rollups do not count (pending, running, anything unknown), for the live part.
-CREATE INDEX workflows_workflowrun_live_idx ON workflows_workflowrun (status, workflow_id)
-    INCLUDE (started_at, completed_at)
+-- The runs the rollups do not count (pending, running, anything unknown), for the live part: all
+-- of them, or a project's found from its workflows.
+CREATE INDEX workflows_workflowrun_live_idx ON workflows_workflowrun (workflow_id)
+    INCLUDE (status, started_at, completed_at)
     WHERE status IS NULL OR status NOT IN ('completed', 'success', 'failed', 'failure', 'cancelled');
 -- The latest hours that have runs (the hourly chart) and windows over every run.
 CREATE INDEX workflows_workflowrun_started_at_idx ON workflows_workflowrun (started_at);

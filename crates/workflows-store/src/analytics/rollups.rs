@@ -55,20 +55,15 @@ impl Sql {
         self
     }
 
-    /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope. Their workflows are
-    /// looked up one by one: the planner takes the live runs for hundreds of thousands (an `OR`
-    /// and a `NOT IN` it cannot estimate) and would hash every workflow of an app to meet them
-    /// (at 1M: 1 s instead of a few ms).
+    /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope. The planner picks
+    /// the side to start from with the expression statistics of migration 13: a project's
+    /// workflows and their live runs by index, or every live run and its workflow.
     fn live_runs(&mut self, actor: &Actor, filter: &AnalyticsFilter) -> &mut Self {
-        let on_workflows = filter.project_id.is_some() || filter.app_name.is_some();
-        let from = if on_workflows {
-            "workflows_workflowrun r CROSS JOIN LATERAL (SELECT w.user_id, w.project_id, \
-             w.app_name FROM workflows_workflow w WHERE w.id = r.workflow_id OFFSET 0) w"
-        } else {
-            "workflows_workflowrun r"
-        };
-        self.push(&format!(" FROM {from} WHERE {LIVE}"))
-            .scope(actor, filter)
+        self.push(&format!(
+            " FROM {} WHERE {LIVE}",
+            super::runs_from(actor, filter)
+        ))
+        .scope(actor, filter)
     }
 }
 
