@@ -7,8 +7,8 @@
 //!   their executions, per project and app, and per molecule, atom or molecule/atom pair.
 //! - `workflows_usage_pending`: executions not yet added to those, per workflow. `execute` only
 //!   bumps this one row (writing some 60 counter rows of a 16-molecule workflow made it four times
-//!   slower); readers add it on the fly and `workflows_usage_fold()`, run every few seconds by the
-//!   service, moves it into the counters.
+//!   slower); readers add it on the fly and `workflows_usage_fold(batch)`, run every few seconds
+//!   by the service, moves it into the counters.
 //! - `workflows_run_daily`: finished runs (terminal statuses, which never move again) per project,
 //!   app, UTC day of `started_at` and status, with the count and sum of their durations;
 //!   `workflows_run_duration`: the same runs' durations as a histogram of values rounded to three
