@@ -110,6 +110,20 @@ impl Store {
         Ok(self.conn().query_all_raw(sql.statement()).await?)
     }
 
+    /// The usage rows `sql` answers, keyed by its `molecule` and/or `atom` column.
+    async fn usages(
+        &self,
+        sql: &Sql,
+        molecule: Option<&str>,
+        atom: Option<&str>,
+    ) -> StoreResult<Vec<Usage>> {
+        self.rows(sql)
+            .await?
+            .iter()
+            .map(|row| usage(row, molecule, atom))
+            .collect()
+    }
+
     /// Workflows, runs by status, success rate, executions, durations and the most executed.
     pub async fn analytics_summary(
         &self,
@@ -307,11 +321,7 @@ impl Store {
         let mut sql = Sql::new(backend, &per_project_usage(&["molecule"], unnest));
         sql.scope(actor, filter).window("w.created_at", filter);
         per_project_usage_end(&mut sql, &["molecule"], limit);
-        self.rows(&sql)
-            .await?
-            .iter()
-            .map(|row| usage(row, Some("molecule"), None))
-            .collect()
+        self.usages(&sql, Some("molecule"), None).await
     }
 
     /// Per atom, and per molecule/atom pair, of `atoms_in_molecules` (through the atom index
@@ -356,18 +366,8 @@ impl Store {
         narrowed(&mut pairs);
         per_project_usage_end(&mut pairs, &["molecule", "atom"], limit);
         Ok(AtomUsage {
-            atoms: self
-                .rows(&atoms)
-                .await?
-                .iter()
-                .map(|row| usage(row, None, Some("atom")))
-                .collect::<StoreResult<_>>()?,
-            pairs: self
-                .rows(&pairs)
-                .await?
-                .iter()
-                .map(|row| usage(row, Some("molecule"), Some("atom")))
-                .collect::<StoreResult<_>>()?,
+            atoms: self.usages(&atoms, None, Some("atom")).await?,
+            pairs: self.usages(&pairs, Some("molecule"), Some("atom")).await?,
         })
     }
 

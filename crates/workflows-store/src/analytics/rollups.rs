@@ -4,7 +4,7 @@
 //! Used when no owner scope and no time window narrow the question: a window or an owner reads the
 //! tables themselves (see the module above), whose indexes serve those narrower questions.
 
-use super::{Sql, StatusCounts, count, seconds, sum, usage};
+use super::{Sql, StatusCounts, count, seconds, sum};
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use sea_orm::DbBackend;
@@ -219,11 +219,7 @@ impl Store {
                  ORDER BY workflows DESC, executions DESC, x.molecule LIMIT ",
             )
             .bind(limit as i64);
-        self.rows(&sql)
-            .await?
-            .iter()
-            .map(|row| usage(row, Some("molecule"), None))
-            .collect()
+        self.usages(&sql, Some("molecule"), None).await
     }
 
     /// Atoms from their own counters, or, for one molecule's atoms, from that molecule's pairs
@@ -289,18 +285,8 @@ impl Store {
             )
             .bind(limit as i64);
         Ok(AtomUsage {
-            atoms: self
-                .rows(&atoms)
-                .await?
-                .iter()
-                .map(|row| usage(row, None, Some("atom")))
-                .collect::<StoreResult<_>>()?,
-            pairs: self
-                .rows(&pairs)
-                .await?
-                .iter()
-                .map(|row| usage(row, Some("molecule"), Some("atom")))
-                .collect::<StoreResult<_>>()?,
+            atoms: self.usages(&atoms, None, Some("atom")).await?,
+            pairs: self.usages(&pairs, Some("molecule"), Some("atom")).await?,
         })
     }
 
