@@ -201,53 +201,45 @@ BEGIN
 END
 $$;
 
--- A run's own change. The workflow's row is read under a shared lock on its id that a move of the
--- workflow to another project or app takes exclusively, so a run finishing while its workflow
--- moves is counted under exactly one of the two.
-CREATE FUNCTION workflows_run_rollup_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Counts one run version (the old one with sign -1, the new with 1) under its workflow's project
+-- and app. The workflow's row is read under a shared lock on its id that a move of the workflow to
+-- another project or app takes exclusively, so a run finishing while its workflow moves is counted
+-- under exactly one of the two.
+CREATE FUNCTION workflows_run_count(run workflows_workflowrun, sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     w record;
+    us bigint := workflows_duration_us(run.started_at, run.completed_at);
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(1651859052, (run.workflow_id % 2147483647)::integer);
+    SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = run.workflow_id;
+    -- A workflow being deleted has already taken its runs out (workflows_usage_sync).
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    VALUES (w.project_id, w.app_name, (run.started_at AT TIME ZONE 'UTC')::date, run.status,
+            workflows_shard(), sign, CASE WHEN us IS NULL THEN 0 ELSE sign END,
+            sign * COALESCE(us, 0))
+    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
+    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
+        duration_us = t.duration_us + EXCLUDED.duration_us;
+    IF us IS NOT NULL THEN
+        INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
+        VALUES (w.project_id, w.app_name, workflows_duration_bucket(us), workflows_shard(), sign)
+        ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+    END IF;
+END
+$$;
+
+-- A run's own change: out with the old version, in with the new, where finished.
+CREATE FUNCTION workflows_run_rollup_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND workflows_rolled_status(OLD.status) THEN
-        PERFORM pg_advisory_xact_lock_shared(1651859052, (OLD.workflow_id % 2147483647)::integer);
-        SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = OLD.workflow_id;
-        -- A workflow being deleted has already taken its runs out (workflows_usage_sync).
-        IF FOUND THEN
-            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-            VALUES (w.project_id, w.app_name, (OLD.started_at AT TIME ZONE 'UTC')::date, OLD.status,
-                    workflows_shard(), -1, CASE WHEN OLD.completed_at IS NULL THEN 0 ELSE -1 END,
-                    -COALESCE(workflows_duration_us(OLD.started_at, OLD.completed_at), 0))
-            ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-            SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-                duration_us = t.duration_us + EXCLUDED.duration_us;
-            IF OLD.completed_at IS NOT NULL THEN
-                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-                VALUES (w.project_id, w.app_name,
-                        workflows_duration_bucket(workflows_duration_us(OLD.started_at, OLD.completed_at)),
-                        workflows_shard(), -1)
-                ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-            END IF;
-        END IF;
+        PERFORM workflows_run_count(OLD, -1);
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') AND workflows_rolled_status(NEW.status) THEN
-        PERFORM pg_advisory_xact_lock_shared(1651859052, (NEW.workflow_id % 2147483647)::integer);
-        SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = NEW.workflow_id;
-        IF FOUND THEN
-            INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-            VALUES (w.project_id, w.app_name, (NEW.started_at AT TIME ZONE 'UTC')::date, NEW.status,
-                    workflows_shard(), 1, CASE WHEN NEW.completed_at IS NULL THEN 0 ELSE 1 END,
-                    COALESCE(workflows_duration_us(NEW.started_at, NEW.completed_at), 0))
-            ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-            SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-                duration_us = t.duration_us + EXCLUDED.duration_us;
-            IF NEW.completed_at IS NOT NULL THEN
-                INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-                VALUES (w.project_id, w.app_name,
-                        workflows_duration_bucket(workflows_duration_us(NEW.started_at, NEW.completed_at)),
-                        workflows_shard(), 1)
-                ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-            END IF;
-        END IF;
+        PERFORM workflows_run_count(NEW, 1);
     END IF;
     RETURN NULL;
 END
@@ -432,6 +424,7 @@ DROP FUNCTION IF EXISTS workflows_analytics_rebuild();
 DROP FUNCTION IF EXISTS workflows_usage_fold(integer);
 DROP FUNCTION IF EXISTS workflows_usage_sync();
 DROP FUNCTION IF EXISTS workflows_run_rollup_sync();
+DROP FUNCTION IF EXISTS workflows_run_count(workflows_workflowrun, integer);
 DROP FUNCTION IF EXISTS workflows_runs_add(bigint, bigint, integer, varchar, integer);
 DROP FUNCTION IF EXISTS workflows_usage_add(workflows_workflow, integer, bigint, integer);
 DROP FUNCTION IF EXISTS workflows_shard();
