@@ -54,6 +54,15 @@ fn worker(db: &TestDb, atoms: &str, concurrency: &str) -> Child {
         .expect("worker starts")
 }
 
+/// A staff user to act as.
+async fn staff(store: &Store) -> Actor {
+    store
+        .create_user("root", "", true)
+        .await
+        .expect("user")
+        .actor()
+}
+
 async fn chain(store: &Store, actor: &Actor, atoms: [&str; 3]) -> Workflow {
     let body = json!({
         "project_id": 1, "project_name": "P", "name": "chain",
@@ -80,12 +89,7 @@ async fn execute(store: &Store, actor: &Actor, w: &Workflow) -> RunId {
 async fn a_killed_worker_loses_its_run_to_another_which_resumes_it() {
     run_on(Backend::Postgres, |db: TestDb| async move {
         let (atoms, calls) = counting_atoms();
-        let root = db
-            .store
-            .create_user("root", "", true)
-            .await
-            .expect("user")
-            .actor();
+        let root = staff(&db.store).await;
         let w = chain(&db.store, &root, ["count-a", "slow-b", "count-c"]).await;
         let run = execute(&db.store, &root, &w).await;
         let mut first = worker(&db, &atoms, "1");
@@ -133,12 +137,7 @@ async fn a_killed_worker_loses_its_run_to_another_which_resumes_it() {
 async fn three_workers_share_five_hundred_runs_each_exactly_once() {
     run_on(Backend::Postgres, |db: TestDb| async move {
         let (atoms, calls) = counting_atoms();
-        let root = db
-            .store
-            .create_user("root", "", true)
-            .await
-            .expect("user")
-            .actor();
+        let root = staff(&db.store).await;
         let w = chain(
             &db.store,
             &root,
@@ -198,12 +197,7 @@ async fn three_workers_share_five_hundred_runs_each_exactly_once() {
 async fn a_worker_process_folds_pending_executions_into_the_rollups() {
     use sea_orm::{ConnectionTrait, Statement};
     run_on(Backend::Postgres, |db: TestDb| async move {
-        let root = db
-            .store
-            .create_user("root", "", true)
-            .await
-            .expect("user")
-            .actor();
+        let root = staff(&db.store).await;
         let w = chain(&db.store, &root, ["builtin.noop"; 3]).await;
         execute(&db.store, &root, &w).await;
         execute(&db.store, &root, &w).await;
