@@ -17,17 +17,17 @@ use workflows_domain::{
 };
 use workflows_tests::{Backend, TestDb, run_on};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // Ignored in `make test`, which must pass on a fresh machine without a browser; `make
 // test-browser` installs chromium and chromium-driver and runs these with `--ignored`, in CI too.
 #[ignore = "needs chromium and chromedriver: make test-browser"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_in_a_browser_on_sqlite() {
     run_on(Backend::Sqlite, admin_in_a_browser).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // Ignored in `make test` (no browser on a fresh machine); `make test-browser` runs it, in CI too.
 #[ignore = "needs chromium and chromedriver: make test-browser"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_in_a_browser_on_postgres() {
     run_on(Backend::Postgres, admin_in_a_browser).await;
 }
