@@ -1,7 +1,8 @@
 //! Analytics response times on a seeded PostgreSQL database (see bench/seed.sql): each endpoint's
 //! store call for staff over everything (from the rollups), staff narrowed to one project or one
-//! app, staff over the last seven days (a window: from the tables) and a regular user (from the
-//! tables, through the owner's indexes), five times each; prints the median and the slowest in
+//! app, staff over the last seven days (everything and one app) and thirty days (usage from the
+//! daily rollups and the tables, runs from the tables) and a regular user (from the tables,
+//! through the owner's indexes), five times each; prints the median and the slowest in
 //! milliseconds as a Markdown table.
 //!
 //! Usage: analytics-bench <database-url> [repeats, default 5]
@@ -57,11 +58,21 @@ async fn main() -> anyhow::Result<()> {
         since: Some(chrono::Utc::now() - chrono::TimeDelta::days(7)),
         ..Default::default()
     };
+    let app_last_week = AnalyticsFilter {
+        app_name: Some("Lab".into()),
+        ..last_week.clone()
+    };
+    let last_month = AnalyticsFilter {
+        since: Some(chrono::Utc::now() - chrono::TimeDelta::days(30)),
+        ..Default::default()
+    };
     let cases = [
         ("staff, everything", &staff, &everything),
         ("staff, one project", &staff, &project),
         ("staff, one app", &staff, &app),
         ("staff, last 7 days", &staff, &last_week),
+        ("staff, one app, last 7 days", &staff, &app_last_week),
+        ("staff, last 30 days", &staff, &last_month),
         ("one regular user", &user, &everything),
     ];
     println!("| endpoint | caller | median ms | slowest ms |");

@@ -332,46 +332,6 @@ CREATE TRIGGER workflows_run_rollup_delete AFTER DELETE ON workflows_workflowrun
     FOR EACH ROW WHEN (workflows_rolled_status(OLD.status))
     EXECUTE FUNCTION workflows_run_rollup_sync();
 
--- Moves up to `batch` workflows' pending executions into the counters, in one statement (so in one
--- snapshot); answers how many moved. Rows an `execute` holds are skipped, not waited for, and a
--- batch holds the rest only briefly, so executions never queue behind a fold. Several callers at
--- once are fine: each row is claimed once.
-CREATE FUNCTION workflows_usage_fold(batch integer) RETURNS bigint LANGUAGE sql AS $$
-    WITH claimed AS (
-        DELETE FROM workflows_usage_pending
-        WHERE workflow_id IN (SELECT workflow_id FROM workflows_usage_pending
-                              ORDER BY workflow_id LIMIT batch FOR UPDATE SKIP LOCKED)
-        RETURNING workflow_id, executions
-    ), w AS (
-        SELECT c.executions AS e, w.id, w.project_id, w.app_name, w.molecules_used
-        FROM claimed c JOIN workflows_workflow w ON w.id = c.workflow_id
-    ), totals AS (
-        INSERT INTO workflows_usage_total AS t (project_id, app_name, executions)
-        SELECT project_id, app_name, SUM(e) FROM w GROUP BY 1, 2 ORDER BY 1, 2
-        ON CONFLICT (project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
-    ), molecules AS (
-        INSERT INTO workflows_usage_molecule AS t (molecule, project_id, app_name, executions)
-        SELECT m, w.project_id, w.app_name, SUM(w.e)
-        FROM w CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (molecule, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
-    ), atoms AS (
-        INSERT INTO workflows_usage_atom AS t (atom, project_id, app_name, executions)
-        SELECT a.atom, w.project_id, w.app_name, SUM(w.e)
-        FROM w CROSS JOIN LATERAL (SELECT DISTINCT x.atom FROM workflows_workflowatom x
-                                   WHERE x.workflow_id = w.id) AS a
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
-    ), pairs AS (
-        INSERT INTO workflows_usage_pair AS t (molecule, atom, project_id, app_name, executions)
-        SELECT a.molecule, a.atom, w.project_id, w.app_name, SUM(w.e)
-        FROM w JOIN workflows_workflowatom a ON a.workflow_id = w.id
-        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (molecule, atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
-    )
-    SELECT COUNT(*) FROM claimed
-$$;
-
 CREATE FUNCTION workflows_analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE workflows_usage_total, workflows_usage_molecule, workflows_usage_atom,
@@ -413,6 +373,49 @@ $$;
 SELECT workflows_analytics_rebuild();
 "#;
 
+/// Kept apart so that migration 14, which replaces it, can put it back when it is rolled back.
+pub(crate) const USAGE_FOLD: &str = r#"
+-- Moves up to `batch` workflows' pending executions into the counters, in one statement (so in one
+-- snapshot); answers how many moved. Rows an `execute` holds are skipped, not waited for, and a
+-- batch holds the rest only briefly, so executions never queue behind a fold. Several callers at
+-- once are fine: each row is claimed once.
+CREATE OR REPLACE FUNCTION workflows_usage_fold(batch integer) RETURNS bigint LANGUAGE sql AS $$
+    WITH claimed AS (
+        DELETE FROM workflows_usage_pending
+        WHERE workflow_id IN (SELECT workflow_id FROM workflows_usage_pending
+                              ORDER BY workflow_id LIMIT batch FOR UPDATE SKIP LOCKED)
+        RETURNING workflow_id, executions
+    ), w AS (
+        SELECT c.executions AS e, w.id, w.project_id, w.app_name, w.molecules_used
+        FROM claimed c JOIN workflows_workflow w ON w.id = c.workflow_id
+    ), totals AS (
+        INSERT INTO workflows_usage_total AS t (project_id, app_name, executions)
+        SELECT project_id, app_name, SUM(e) FROM w GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), molecules AS (
+        INSERT INTO workflows_usage_molecule AS t (molecule, project_id, app_name, executions)
+        SELECT m, w.project_id, w.app_name, SUM(w.e)
+        FROM w CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (molecule, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), atoms AS (
+        INSERT INTO workflows_usage_atom AS t (atom, project_id, app_name, executions)
+        SELECT a.atom, w.project_id, w.app_name, SUM(w.e)
+        FROM w CROSS JOIN LATERAL (SELECT DISTINCT x.atom FROM workflows_workflowatom x
+                                   WHERE x.workflow_id = w.id) AS a
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    ), pairs AS (
+        INSERT INTO workflows_usage_pair AS t (molecule, atom, project_id, app_name, executions)
+        SELECT a.molecule, a.atom, w.project_id, w.app_name, SUM(w.e)
+        FROM w JOIN workflows_workflowatom a ON a.workflow_id = w.id
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (molecule, atom, project_id, app_name) DO UPDATE SET executions = t.executions + EXCLUDED.executions
+    )
+    SELECT COUNT(*) FROM claimed
+$$;
+"#;
+
 const POSTGRES_DOWN: &str = r#"
 DROP TRIGGER IF EXISTS workflows_usage_insert ON workflows_workflow;
 DROP TRIGGER IF EXISTS workflows_usage_update ON workflows_workflow;
@@ -445,10 +448,9 @@ DROP TABLE IF EXISTS workflows_usage_total, workflows_usage_molecule, workflows_
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(POSTGRES_UP)
-                .await?;
+            let db = manager.get_connection();
+            db.execute_unprepared(POSTGRES_UP).await?;
+            db.execute_unprepared(USAGE_FOLD).await?;
         }
         Ok(())
     }

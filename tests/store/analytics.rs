@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use serde_json::{Value, json};
 use workflows_domain::{
     Actor, AnalyticsFilter, NewWorkflow, RunStatus, TimeBucket, Usage, Workflow, WorkflowChanges,
+    WorkflowId,
 };
 use workflows_tests::workflows_store::Store;
 use workflows_tests::{TestDb, on_both_backends};
@@ -349,19 +350,39 @@ async fn runs_fall_into_aligned_buckets(db: TestDb) {
     assert!(none.series.is_empty());
 }
 
-/// A window holding everything, which sends staff's questions to the tables instead of the
-/// rollups (on PostgreSQL; on SQLite both read the tables).
-fn everything(filter: &AnalyticsFilter) -> AnalyticsFilter {
-    AnalyticsFilter {
-        since: DateTime::from_timestamp(0, 0),
-        until: Some(Utc::now() + TimeDelta::days(1)),
-        ..filter.clone()
-    }
+/// `since` and `until`.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Windows around the seeded workflows (all created today): cut mid-day with an open end, so today
+/// is a whole day of the daily rollups; cut mid-day before now, so today is a ragged end read from
+/// the tables; aligned to midnights on both sides.
+fn windows() -> Vec<Window> {
+    let now = Utc::now();
+    let midnight = now
+        .with_hour(0)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .expect("midnight");
+    vec![
+        (None, None),
+        (Some(now - TimeDelta::days(3)), None),
+        (
+            Some(now - TimeDelta::days(3)),
+            Some(now + TimeDelta::minutes(1)),
+        ),
+        (
+            Some(midnight - TimeDelta::days(1)),
+            Some(midnight + TimeDelta::days(1)),
+        ),
+    ]
 }
 
-/// Staff's answers from the rollups and from the tables, compared for a few filters.
+/// Staff's answers from the rollups and from the tables alone ([`Store::without_rollups`]),
+/// compared for a few filters, each without and within a few windows.
 async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
-    let filters = [
+    let tables = store.without_rollups();
+    let narrowing = [
         AnalyticsFilter::default(),
         AnalyticsFilter {
             project_id: Some(1),
@@ -376,13 +397,23 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
             ..Default::default()
         },
     ];
-    for filter in &filters {
+    let filters = narrowing.iter().flat_map(|filter| {
+        windows()
+            .into_iter()
+            .map(move |(since, until)| AnalyticsFilter {
+                since,
+                until,
+                ..filter.clone()
+            })
+    });
+    for filter in filters {
+        let filter = &filter;
         let rolled = store
             .analytics_summary(staff, filter, 10)
             .await
             .expect("summary");
-        let counted = store
-            .analytics_summary(staff, &everything(filter), 10)
+        let counted = tables
+            .analytics_summary(staff, filter, 10)
             .await
             .expect("summary");
         assert_eq!(
@@ -417,8 +448,8 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
                 .analytics_molecules(staff, filter, 10)
                 .await
                 .expect("molecules"),
-            store
-                .analytics_molecules(staff, &everything(filter), 10)
+            tables
+                .analytics_molecules(staff, filter, 10)
                 .await
                 .expect("molecules"),
             "{step}: molecules of {filter:?}"
@@ -428,8 +459,8 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
                 .analytics_atoms(staff, filter, 10)
                 .await
                 .expect("atoms"),
-            store
-                .analytics_atoms(staff, &everything(filter), 10)
+            tables
+                .analytics_atoms(staff, filter, 10)
                 .await
                 .expect("atoms"),
             "{step}: atoms of {filter:?}"
@@ -440,8 +471,8 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
                     .analytics_runs(staff, filter, bucket, 10)
                     .await
                     .expect("runs"),
-                store
-                    .analytics_runs(staff, &everything(filter), bucket, 10)
+                tables
+                    .analytics_runs(staff, filter, bucket, 10)
                     .await
                     .expect("runs"),
                 "{step}: {bucket:?} runs of {filter:?}"
@@ -467,6 +498,18 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
         .await
         .expect("move");
     assert_rollups_agree(store, &s.root, "a workflow moved to another project").await;
+
+    // Another writer dates workflows back (the API never does): W3 into a whole day of the
+    // windows, W2 into their ragged start.
+    let now = Utc::now();
+    set_created_at(&db, s.w3.id, now - TimeDelta::days(2)).await;
+    set_created_at(
+        &db,
+        s.w2.id,
+        now - TimeDelta::days(3) + TimeDelta::minutes(1),
+    )
+    .await;
+    assert_rollups_agree(store, &s.root, "workflows dated back").await;
 
     let on = WorkflowChanges::patch_from_json(&json!({"is_active": true})).expect("valid");
     store
@@ -505,6 +548,26 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
         .await
         .expect("delete workflow");
     assert_rollups_agree(store, &s.root, "a workflow and its runs deleted").await;
+}
+
+async fn set_created_at(db: &TestDb, id: WorkflowId, at: DateTime<Utc>) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let raw = db.raw().await;
+    let sql = match db.backend {
+        workflows_tests::Backend::Postgres => {
+            "UPDATE workflows_workflow SET created_at = $1 WHERE id = $2"
+        }
+        workflows_tests::Backend::Sqlite => {
+            "UPDATE workflows_workflow SET created_at = ? WHERE id = ?"
+        }
+    };
+    raw.execute_raw(Statement::from_sql_and_values(
+        raw.get_database_backend(),
+        sql,
+        [at.into(), id.0.into()],
+    ))
+    .await
+    .expect("date the workflow back");
 }
 
 /// Runs spread over hours (moved back with SQL: the API never changes `started_at`); the hourly

@@ -33,6 +33,8 @@ use sea_orm::{DatabaseConnection, DbBackend};
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Whether analytics may read the rollups (PostgreSQL); see [`Store::without_rollups`].
+    rollups: bool,
 }
 
 impl Store {
@@ -45,7 +47,19 @@ impl Store {
     pub async fn connect_with(settings: &ConnectSettings) -> StoreResult<Self> {
         Ok(Self {
             db: connect::open(settings).await?,
+            rollups: true,
         })
+    }
+
+    /// The same database, answering analytics from the tables alone and never from the rollups:
+    /// slower at scale, and what the rollups are checked against (a suspicion that another
+    /// writer left them behind is settled by comparing the two, and mended by
+    /// `SELECT workflows_analytics_rebuild()`).
+    pub fn without_rollups(&self) -> Self {
+        Self {
+            rollups: false,
+            ..self.clone()
+        }
     }
 
     /// Which database this is.

@@ -1,7 +1,9 @@
 //! Usage analytics in set-based SQL: one aggregate statement per figure, scoped by the actor like
 //! every read, on both backends (JSON unnesting and time bucketing differ, the rest is shared).
-//! On PostgreSQL, staff's questions without a time window read the rollups instead ([`rollups`]).
+//! On PostgreSQL, staff's questions read the rollups instead ([`rollups`]): the all-time
+//! counters, or for usage within a time window the daily counters of its whole [`days`].
 
+mod days;
 mod rollups;
 
 use crate::Store;
@@ -74,10 +76,48 @@ impl Sql {
         self
     }
 
+    /// `AND (<column> in one of the ranges)`, each `[from, to)`.
+    fn within(&mut self, column: &str, ranges: &[(DateTime<Utc>, DateTime<Utc>)]) -> &mut Self {
+        self.push(" AND (");
+        for (i, (from, to)) in ranges.iter().enumerate() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push(&format!("({column} >= ")).bind(*from);
+            self.push(&format!(" AND {column} < ")).bind(*to).push(")");
+        }
+        self.push(")")
+    }
+
     fn statement(&self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text.clone(), self.values.clone())
     }
 }
+
+/// One row per (workflow, molecule) on PostgreSQL, however often the molecule is listed (the
+/// rollups' function removes the repeats); legacy rows whose column is not an array of strings
+/// contribute nothing. Its `WHERE` is left open for the scope.
+const PG_MOLECULE_USES: &str = "SELECT m AS molecule, w.project_id, \
+     COALESCE(w.execution_count, 0) AS executions FROM workflows_workflow w \
+     CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1";
+
+/// The same on SQLite, which removes the repeats over all of them.
+const SQLITE_MOLECULE_USES: &str = "SELECT DISTINCT w.id, w.project_id, \
+     COALESCE(w.execution_count, 0) AS executions, j.value AS molecule \
+     FROM workflows_workflow w, json_each(CASE WHEN json_valid(w.molecules_used) \
+     AND json_type(w.molecules_used) = 'array' THEN w.molecules_used ELSE '[]' END) AS j \
+     WHERE j.type = 'text'";
+
+/// One row per (workflow, atom), through the atom index table: an atom in two of a workflow's
+/// molecules counts once.
+const ATOM_USES: &str = "SELECT DISTINCT w.id, w.project_id, \
+     COALESCE(w.execution_count, 0) AS executions, a.atom FROM workflows_workflowatom a \
+     JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1";
+
+/// One row per (workflow, molecule, atom): a pair is unique per workflow.
+const PAIR_USES: &str = "SELECT a.molecule, a.atom, w.project_id, \
+     COALESCE(w.execution_count, 0) AS executions FROM workflows_workflowatom a \
+     JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1";
 
 /// The runs to aggregate: joined to their workflows only when a condition is on the workflow
 /// (the owner's scope, a project, an app), so staff's overall figures read the run table alone.
@@ -124,6 +164,17 @@ impl Store {
             .collect()
     }
 
+    /// The atoms and pairs statements' answers, asked at once on two pooled connections: each
+    /// takes a while at scale and neither needs the other.
+    async fn atom_usage(&self, atoms: &Sql, pairs: &Sql) -> StoreResult<AtomUsage> {
+        let (atoms, pairs) = futures_util::future::try_join(
+            self.usages(atoms, None, Some("atom")),
+            self.usages(pairs, Some("molecule"), Some("atom")),
+        )
+        .await?;
+        Ok(AtomUsage { atoms, pairs })
+    }
+
     /// Workflows, runs by status, success rate, executions, durations and the most executed.
     pub async fn analytics_summary(
         &self,
@@ -132,7 +183,7 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Summary> {
         let backend = self.backend();
-        if rollups::answers(backend, actor, filter) {
+        if self.reads_rollups(actor, filter) {
             let totals = self.rolled_totals(actor, filter).await?;
             let (counts, durations) = self.rolled_runs(actor, filter).await?;
             return Ok(Summary {
@@ -298,27 +349,14 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Vec<Usage>> {
         let backend = self.backend();
-        if rollups::answers(backend, actor, filter) {
+        if self.reads_rollups(actor, filter) || self.usage_days(actor, filter).is_some() {
             return self.rolled_molecules(actor, filter, limit).await;
         }
-        // One row per (workflow, molecule) however often the molecule is listed; legacy rows
-        // whose column is not an array of strings contribute nothing. PostgreSQL removes the
-        // repeats within each workflow (the rollups' function), SQLite over all of them.
-        let unnest = match backend {
-            DbBackend::Postgres => {
-                "SELECT m AS molecule, w.project_id, COALESCE(w.execution_count, 0) AS executions \
-                 FROM workflows_workflow w \
-                 CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1"
-            }
-            _ => {
-                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
-                 j.value AS molecule FROM workflows_workflow w, \
-                 json_each(CASE WHEN json_valid(w.molecules_used) AND json_type(w.molecules_used) = 'array' \
-                 THEN w.molecules_used ELSE '[]' END) AS j \
-                 WHERE j.type = 'text'"
-            }
+        let uses = match backend {
+            DbBackend::Postgres => PG_MOLECULE_USES,
+            _ => SQLITE_MOLECULE_USES,
         };
-        let mut sql = Sql::new(backend, &per_project_usage(&["molecule"], unnest));
+        let mut sql = Sql::new(backend, &per_project_usage(&["molecule"], "COUNT(*)", uses));
         sql.scope(actor, filter).window("w.created_at", filter);
         per_project_usage_end(&mut sql, &["molecule"], limit);
         self.usages(&sql, Some("molecule"), None).await
@@ -333,7 +371,7 @@ impl Store {
         limit: u64,
     ) -> StoreResult<AtomUsage> {
         let backend = self.backend();
-        if rollups::answers(backend, actor, filter) {
+        if self.reads_rollups(actor, filter) || self.usage_days(actor, filter).is_some() {
             return self.rolled_atoms(actor, filter, limit).await;
         }
         let narrowed = |sql: &mut Sql| {
@@ -342,33 +380,19 @@ impl Store {
                 sql.push(" AND a.molecule = ").bind(molecule.as_str());
             }
         };
-        // An atom in two of a workflow's molecules counts once; a pair is unique per workflow.
         let mut atoms = Sql::new(
             backend,
-            &per_project_usage(
-                &["atom"],
-                "SELECT DISTINCT w.id, w.project_id, COALESCE(w.execution_count, 0) AS executions, \
-                 a.atom FROM workflows_workflowatom a \
-                 JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1",
-            ),
+            &per_project_usage(&["atom"], "COUNT(*)", ATOM_USES),
         );
         narrowed(&mut atoms);
         per_project_usage_end(&mut atoms, &["atom"], limit);
         let mut pairs = Sql::new(
             backend,
-            &per_project_usage(
-                &["molecule", "atom"],
-                "SELECT a.molecule, a.atom, w.project_id, \
-                 COALESCE(w.execution_count, 0) AS executions FROM workflows_workflowatom a \
-                 JOIN workflows_workflow w ON w.id = a.workflow_id WHERE 1 = 1",
-            ),
+            &per_project_usage(&["molecule", "atom"], "COUNT(*)", PAIR_USES),
         );
         narrowed(&mut pairs);
         per_project_usage_end(&mut pairs, &["molecule", "atom"], limit);
-        Ok(AtomUsage {
-            atoms: self.usages(&atoms, None, Some("atom")).await?,
-            pairs: self.usages(&pairs, Some("molecule"), Some("atom")).await?,
-        })
+        self.atom_usage(&atoms, &pairs).await
     }
 
     /// Runs started per bucket and status, the latest `limit` buckets that have runs, oldest
@@ -397,7 +421,8 @@ impl Store {
                 "date(r.started_at, '-6 days', 'weekday 1') || 'T00:00:00+00:00'".to_owned()
             }
         };
-        let rolled = rollups::answers(backend, actor, filter)
+        let rolled = self
+            .reads_rollups(actor, filter)
             .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit))
             .flatten();
         let sql = match rolled {
@@ -509,16 +534,18 @@ impl Store {
     }
 }
 
-/// The start of a usage statement over `uses` (one row per workflow and key, with `project_id`
-/// and `executions`, its `WHERE` left open for the scope): counted per key and project first, then
-/// per key, so the projects are the inner rows and no `COUNT(DISTINCT)` sorts every use.
-fn per_project_usage(keys: &[&str], uses: &str) -> String {
+/// The start of a usage statement over `rows` (with the keys, `project_id`, `executions` and, as
+/// `workflows_of` sums them, workflows; its `WHERE` left open for the scope): counted per key and
+/// project first, then per key, so the projects are the inner rows and no `COUNT(DISTINCT)`
+/// sorts every row. `workflows_of` is `COUNT(*)` over one row per workflow and key (the tables),
+/// or `SUM(u.workflows)` over counter rows.
+fn per_project_usage(keys: &[&str], workflows_of: &str, rows: &str) -> String {
     let outer = qualified("p.", keys);
     let inner = qualified("u.", keys);
     format!(
-        "SELECT {outer}, CAST(SUM(p.n) AS BIGINT) AS workflows, COUNT(*) AS projects, \
-         CAST(SUM(p.e) AS BIGINT) AS executions FROM (SELECT {inner}, u.project_id, \
-         COUNT(*) AS n, SUM(u.executions) AS e FROM ({uses}"
+        "SELECT {outer}, CAST(SUM(p.n) AS BIGINT) AS workflows, \
+         COUNT(*) FILTER (WHERE p.n > 0) AS projects, CAST(SUM(p.e) AS BIGINT) AS executions \
+         FROM (SELECT {inner}, u.project_id, {workflows_of} AS n, SUM(u.executions) AS e FROM ({rows}"
     )
 }
 

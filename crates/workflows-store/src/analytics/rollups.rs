@@ -1,10 +1,15 @@
 //! Staff's figures from the rollup tables that migration 13 keeps on PostgreSQL (per project and
 //! app, by trigger), plus what is not in them yet: the pending and running runs, read live through
 //! their partial index, and the executions still in `workflows_usage_pending`.
-//! Used when no owner scope and no time window narrow the question: a window or an owner reads the
-//! tables themselves (see the module above), whose indexes serve those narrower questions.
+//! Used when no owner scope narrows the question (an owner's indexes serve theirs) and, with a
+//! time window, for usage only: its whole days from the daily counters of migration 14, its ragged
+//! ends from the tables. Windowed runs read the tables through their `started_at` index.
 
-use super::{Sql, StatusCounts, count, seconds, sum};
+use super::days::Days;
+use super::{
+    ATOM_USES, PAIR_USES, PG_MOLECULE_USES, Sql, StatusCounts, count, per_project_usage,
+    per_project_usage_end, qualified, seconds, sum,
+};
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use sea_orm::DbBackend;
@@ -19,23 +24,8 @@ use workflows_domain::{
 const LIVE: &str = "(r.status IS NULL OR r.status NOT IN \
                     ('completed', 'success', 'failed', 'failure', 'cancelled'))";
 
-/// Whether `filter` and `actor` leave a question the rollups answer.
-pub(super) fn answers(backend: DbBackend, actor: &Actor, filter: &AnalyticsFilter) -> bool {
-    backend == DbBackend::Postgres
-        && actor.owner_scope().is_none()
-        && filter.since.is_none()
-        && filter.until.is_none()
-}
-
-/// The figures of a usage row, over the union `x` of counter rows and pending executions (which
-/// carry no workflows, so they add no projects).
-fn usage_totals(keys: &str) -> String {
-    format!(
-        "SELECT {keys}, SUM(x.workflows)::bigint AS workflows, \
-         COUNT(DISTINCT x.project_id) FILTER (WHERE x.workflows > 0) AS projects, \
-         SUM(x.executions)::bigint AS executions"
-    )
-}
+/// How the counter rows of a usage statement count workflows (see [`per_project_usage`]).
+const COUNTED: &str = "SUM(u.workflows)";
 
 /// Workflows whose pending executions one fold statement moves.
 const FOLD_BATCH: i32 = 500;
@@ -44,15 +34,62 @@ const FOLD_BATCH: i32 = 500;
 const PENDING: &str = "workflows_usage_pending p JOIN workflows_workflow w ON w.id = p.workflow_id";
 
 impl Sql {
-    /// `AND u.…` for the project and the app, on a rollup table aliased `u`.
+    /// `AND c.…` for the project and the app, on a rollup (counter) table aliased `c`.
     fn rollup_scope(&mut self, filter: &AnalyticsFilter) -> &mut Self {
         if let Some(project) = filter.project_id {
-            self.push(" AND u.project_id = ").bind(project);
+            self.push(" AND c.project_id = ").bind(project);
         }
         if let Some(app) = &filter.app_name {
-            self.push(" AND u.app_name = ").bind(app.as_str());
+            self.push(" AND c.app_name = ").bind(app.as_str());
         }
         self
+    }
+
+    /// `AND c.day …` for the whole days of a window, on a daily rollup table aliased `c`.
+    fn on_days(&mut self, days: Option<&Days>) -> &mut Self {
+        if let Some(first) = days.and_then(|d| d.first) {
+            self.push(" AND c.day >= ").bind(first);
+        }
+        if let Some(end) = days.and_then(|d| d.end) {
+            self.push(" AND c.day < ").bind(end);
+        }
+        self
+    }
+
+    /// `AND w.created_at …` for the whole days of a window, on workflows aliased `w`.
+    fn created_on(&mut self, days: Option<&Days>) -> &mut Self {
+        if let Some(first) = days.and_then(Days::first_midnight) {
+            self.push(" AND w.created_at >= ").bind(first);
+        }
+        if let Some(end) = days.and_then(Days::end_midnight) {
+            self.push(" AND w.created_at < ").bind(end);
+        }
+        self
+    }
+
+    /// `UNION ALL` the usage of the workflows created in the window's ragged ends, read from the
+    /// tables one row per workflow and key (`uses` as in the table path, `narrow` adding
+    /// conditions).
+    fn ragged_uses(
+        &mut self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        days: Option<&Days>,
+        keys: &[&str],
+        uses: &str,
+        narrow: impl Fn(&mut Sql),
+    ) -> &mut Self {
+        let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) else {
+            return self;
+        };
+        let keys = qualified("r.", keys);
+        self.push(&format!(
+            " UNION ALL SELECT {keys}, r.project_id, 1, r.executions FROM ({uses}"
+        ))
+        .scope(actor, filter)
+        .within("w.created_at", ragged);
+        narrow(self);
+        self.push(") r")
     }
 
     /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope. The planner picks
@@ -75,6 +112,24 @@ pub(super) struct Totals {
 }
 
 impl Store {
+    /// Whether the all-time rollups answer: PostgreSQL, rollups allowed, no owner scope and no
+    /// time window.
+    pub(super) fn reads_rollups(&self, actor: &Actor, filter: &AnalyticsFilter) -> bool {
+        self.backend() == DbBackend::Postgres
+            && self.rollups
+            && actor.owner_scope().is_none()
+            && filter.since.is_none()
+            && filter.until.is_none()
+    }
+
+    /// The whole days of the window, where the daily usage rollups answer: as
+    /// [`Store::reads_rollups`] but with a window that holds at least one whole UTC day.
+    pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
+        (self.backend() == DbBackend::Postgres && self.rollups && actor.owner_scope().is_none())
+            .then(|| Days::of(filter.since, filter.until))
+            .flatten()
+    }
+
     /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
@@ -106,7 +161,7 @@ impl Store {
             DbBackend::Postgres,
             "SELECT SUM(x.workflows)::bigint AS total, SUM(x.active)::bigint AS active, \
              SUM(x.executions)::bigint AS executions FROM (\
-             SELECT u.workflows, u.active, u.executions FROM workflows_usage_total u WHERE 1 = 1",
+             SELECT c.workflows, c.active, c.executions FROM workflows_usage_total c WHERE 1 = 1",
         );
         sql.rollup_scope(filter)
             .push(&format!(
@@ -136,10 +191,10 @@ impl Store {
 
         let mut daily = Sql::new(
             DbBackend::Postgres,
-            "SELECT u.status, SUM(u.runs)::bigint AS n, SUM(u.finished)::bigint AS finished, \
-             SUM(u.duration_us)::bigint AS us FROM workflows_run_daily u WHERE 1 = 1",
+            "SELECT c.status, SUM(c.runs)::bigint AS n, SUM(c.finished)::bigint AS finished, \
+             SUM(c.duration_us)::bigint AS us FROM workflows_run_daily c WHERE 1 = 1",
         );
-        daily.rollup_scope(filter).push(" GROUP BY u.status");
+        daily.rollup_scope(filter).push(" GROUP BY c.status");
         for row in self.rows(&daily).await? {
             *by_status.entry(row.try_get("", "status")?).or_default() += count(&row, "n")?;
             finished += count(&row, "finished")?;
@@ -147,10 +202,10 @@ impl Store {
         }
         let mut durations = Sql::new(
             DbBackend::Postgres,
-            "SELECT u.bucket_us, SUM(u.runs)::bigint AS n FROM workflows_run_duration u \
-             WHERE u.runs <> 0",
+            "SELECT c.bucket_us, SUM(c.runs)::bigint AS n FROM workflows_run_duration c \
+             WHERE c.runs <> 0",
         );
-        durations.rollup_scope(filter).push(" GROUP BY u.bucket_us");
+        durations.rollup_scope(filter).push(" GROUP BY c.bucket_us");
         for row in self.rows(&durations).await? {
             *histogram.entry(row.try_get("", "bucket_us")?).or_default() += count(&row, "n")?;
         }
@@ -194,46 +249,61 @@ impl Store {
         Ok((counts, stats))
     }
 
+    /// Molecules from the all-time counters, or from the daily ones and the ragged ends.
     pub(super) async fn rolled_molecules(
         &self,
         actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
     ) -> StoreResult<Vec<Usage>> {
+        let days = self.usage_days(actor, filter);
+        let days = days.as_ref();
+        let table = match days {
+            Some(_) => "workflows_usage_day_molecule",
+            None => "workflows_usage_molecule",
+        };
         let mut sql = Sql::new(
             DbBackend::Postgres,
-            &format!(
-                "{} FROM (SELECT u.molecule, u.project_id, u.workflows, u.executions \
-                 FROM workflows_usage_molecule u WHERE u.workflows > 0",
-                usage_totals("x.molecule")
+            &per_project_usage(
+                &["molecule"],
+                COUNTED,
+                &format!(
+                    "SELECT c.molecule, c.project_id, c.workflows, c.executions \
+                     FROM {table} c WHERE c.workflows > 0"
+                ),
             ),
         );
         sql.rollup_scope(filter)
+            .on_days(days)
             .push(&format!(
                 " UNION ALL SELECT m, w.project_id, 0, p.executions FROM {PENDING} \
                  CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1"
             ))
             .scope(actor, filter)
-            .push(
-                ") x GROUP BY x.molecule \
-                 ORDER BY workflows DESC, executions DESC, x.molecule LIMIT ",
-            )
-            .bind(limit as i64);
+            .created_on(days)
+            .ragged_uses(actor, filter, days, &["molecule"], PG_MOLECULE_USES, |_| {});
+        per_project_usage_end(&mut sql, &["molecule"], limit);
         self.usages(&sql, Some("molecule"), None).await
     }
 
     /// Atoms from their own counters, or, for one molecule's atoms, from that molecule's pairs
-    /// (an atom appears once per pair in a workflow).
+    /// (an atom appears once per pair in a workflow); all-time, or daily and the ragged ends.
     pub(super) async fn rolled_atoms(
         &self,
         actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
     ) -> StoreResult<AtomUsage> {
+        let days = self.usage_days(actor, filter);
+        let days = days.as_ref();
+        let daily = |table: &str| match days {
+            Some(_) => table.replacen("workflows_usage_", "workflows_usage_day_", 1),
+            None => table.to_owned(),
+        };
         let (table, pending_atoms) = if filter.molecule.is_some() {
-            ("workflows_usage_pair", "SELECT a.atom")
+            (daily("workflows_usage_pair"), "SELECT a.atom")
         } else {
-            ("workflows_usage_atom", "SELECT DISTINCT a.atom")
+            (daily("workflows_usage_atom"), "SELECT DISTINCT a.atom")
         };
         let of_molecule = |sql: &mut Sql, column: &str| {
             if let Some(molecule) = &filter.molecule {
@@ -243,14 +313,17 @@ impl Store {
         };
         let mut atoms = Sql::new(
             DbBackend::Postgres,
-            &format!(
-                "{} FROM (SELECT u.atom, u.project_id, u.workflows, u.executions \
-                 FROM {table} u WHERE u.workflows > 0",
-                usage_totals("x.atom")
+            &per_project_usage(
+                &["atom"],
+                COUNTED,
+                &format!(
+                    "SELECT c.atom, c.project_id, c.workflows, c.executions \
+                     FROM {table} c WHERE c.workflows > 0"
+                ),
             ),
         );
-        atoms.rollup_scope(filter);
-        of_molecule(&mut atoms, "u.molecule");
+        atoms.rollup_scope(filter).on_days(days);
+        of_molecule(&mut atoms, "c.molecule");
         atoms.push(&format!(
             " UNION ALL SELECT a.atom, w.project_id, 0, p.executions FROM {PENDING} \
              CROSS JOIN LATERAL ({pending_atoms} FROM workflows_workflowatom a \
@@ -260,34 +333,40 @@ impl Store {
         atoms
             .push(") a WHERE 1 = 1")
             .scope(actor, filter)
-            .push(") x GROUP BY x.atom ORDER BY workflows DESC, executions DESC, x.atom LIMIT ")
-            .bind(limit as i64);
+            .created_on(days)
+            .ragged_uses(actor, filter, days, &["atom"], ATOM_USES, |sql| {
+                of_molecule(sql, "a.molecule")
+            });
+        per_project_usage_end(&mut atoms, &["atom"], limit);
         let mut pairs = Sql::new(
             DbBackend::Postgres,
-            &format!(
-                "{} FROM (SELECT u.molecule, u.atom, u.project_id, u.workflows, \
-                 u.executions FROM workflows_usage_pair u WHERE u.workflows > 0",
-                usage_totals("x.molecule, x.atom")
+            &per_project_usage(
+                &["molecule", "atom"],
+                COUNTED,
+                &format!(
+                    "SELECT c.molecule, c.atom, c.project_id, c.workflows, c.executions \
+                     FROM {} c WHERE c.workflows > 0",
+                    daily("workflows_usage_pair")
+                ),
             ),
         );
-        pairs.rollup_scope(filter);
-        of_molecule(&mut pairs, "u.molecule");
+        pairs.rollup_scope(filter).on_days(days);
+        of_molecule(&mut pairs, "c.molecule");
         pairs.push(&format!(
             " UNION ALL SELECT a.molecule, a.atom, w.project_id, 0, p.executions FROM {PENDING} \
              JOIN workflows_workflowatom a ON a.workflow_id = w.id WHERE 1 = 1"
         ));
         of_molecule(&mut pairs, "a.molecule");
-        pairs
-            .scope(actor, filter)
-            .push(
-                ") x GROUP BY x.molecule, x.atom \
-                 ORDER BY workflows DESC, executions DESC, x.molecule, x.atom LIMIT ",
-            )
-            .bind(limit as i64);
-        Ok(AtomUsage {
-            atoms: self.usages(&atoms, None, Some("atom")).await?,
-            pairs: self.usages(&pairs, Some("molecule"), Some("atom")).await?,
-        })
+        pairs.scope(actor, filter).created_on(days).ragged_uses(
+            actor,
+            filter,
+            days,
+            &["molecule", "atom"],
+            PAIR_USES,
+            |sql| of_molecule(sql, "a.molecule"),
+        );
+        per_project_usage_end(&mut pairs, &["molecule", "atom"], limit);
+        self.atom_usage(&atoms, &pairs).await
     }
 
     /// The runs chart's statement for day and week buckets: finished runs from the daily
@@ -312,9 +391,9 @@ impl Store {
             DbBackend::Postgres,
             &format!(
                 "WITH counted AS (SELECT bucket, status, SUM(n)::bigint AS n FROM (\
-                 SELECT {} AS bucket, u.status, u.runs AS n \
-                 FROM workflows_run_daily u WHERE u.runs <> 0",
-                text("u.day::timestamp")
+                 SELECT {} AS bucket, c.status, c.runs AS n \
+                 FROM workflows_run_daily c WHERE c.runs <> 0",
+                text("c.day::timestamp")
             ),
         );
         sql.rollup_scope(filter)
