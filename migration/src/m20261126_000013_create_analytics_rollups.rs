@@ -173,65 +173,6 @@ CREATE FUNCTION workflows_shard() RETURNS smallint LANGUAGE sql STABLE AS $$
     SELECT (pg_backend_pid() % 8)::smallint
 $$;
 
--- Adds the finished runs of one workflow (or the one run given) under a project and app, scaled
--- by sign.
-CREATE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, workflows_shard(), sign * COUNT(*),
-           sign * COUNT(r.completed_at),
-           sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status)
-    GROUP BY 3, 4 ORDER BY 3, 4
-    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-        duration_us = t.duration_us + EXCLUDED.duration_us;
-
-    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-    SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
-           workflows_shard(), sign * COUNT(*)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
-    GROUP BY 3 ORDER BY 3
-    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-END
-$$;
-
--- Counts one run version (the old one with sign -1, the new with 1) under its workflow's project
--- and app. The workflow's row is read under a shared lock on its id that a move of the workflow to
--- another project or app takes exclusively, so a run finishing while its workflow moves is counted
--- under exactly one of the two.
-CREATE FUNCTION workflows_run_count(run workflows_workflowrun, sign integer)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    w record;
-    us bigint := workflows_duration_us(run.started_at, run.completed_at);
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(1651859052, (run.workflow_id % 2147483647)::integer);
-    SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = run.workflow_id;
-    -- A workflow being deleted has already taken its runs out (workflows_usage_sync).
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-    VALUES (w.project_id, w.app_name, (run.started_at AT TIME ZONE 'UTC')::date, run.status,
-            workflows_shard(), sign, CASE WHEN us IS NULL THEN 0 ELSE sign END,
-            sign * COALESCE(us, 0))
-    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-        duration_us = t.duration_us + EXCLUDED.duration_us;
-    IF us IS NOT NULL THEN
-        INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-        VALUES (w.project_id, w.app_name, workflows_duration_bucket(us), workflows_shard(), sign)
-        ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-    END IF;
-END
-$$;
-
 -- A run's own change: out with the old version, in with the new, where finished.
 CREATE FUNCTION workflows_run_rollup_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -373,7 +314,71 @@ $$;
 SELECT workflows_analytics_rebuild();
 "#;
 
-/// Kept apart so that migration 14, which replaces it, can put it back when it is rolled back.
+/// Kept apart, as are the two below, so that migration 14, which replaces them, can put them
+/// back when it is rolled back.
+pub(crate) const RUNS_ADD: &str = r#"
+-- Adds the finished runs of one workflow (or the one run given) under a project and app, scaled
+-- by sign.
+CREATE OR REPLACE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, workflows_shard(), sign * COUNT(*),
+           sign * COUNT(r.completed_at),
+           sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
+    FROM workflows_workflowrun r
+    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
+      AND workflows_rolled_status(r.status)
+    GROUP BY 3, 4 ORDER BY 3, 4
+    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
+    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
+        duration_us = t.duration_us + EXCLUDED.duration_us;
+
+    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
+    SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
+           workflows_shard(), sign * COUNT(*)
+    FROM workflows_workflowrun r
+    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
+      AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
+    GROUP BY 3 ORDER BY 3
+    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+END
+$$;
+"#;
+
+pub(crate) const RUN_COUNT: &str = r#"
+-- Counts one run version (the old one with sign -1, the new with 1) under its workflow's project
+-- and app. The workflow's row is read under a shared lock on its id that a move of the workflow to
+-- another project or app takes exclusively, so a run finishing while its workflow moves is counted
+-- under exactly one of the two.
+CREATE OR REPLACE FUNCTION workflows_run_count(run workflows_workflowrun, sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    w record;
+    us bigint := workflows_duration_us(run.started_at, run.completed_at);
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(1651859052, (run.workflow_id % 2147483647)::integer);
+    SELECT project_id, app_name INTO w FROM workflows_workflow WHERE id = run.workflow_id;
+    -- A workflow being deleted has already taken its runs out (workflows_usage_sync).
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    VALUES (w.project_id, w.app_name, (run.started_at AT TIME ZONE 'UTC')::date, run.status,
+            workflows_shard(), sign, CASE WHEN us IS NULL THEN 0 ELSE sign END,
+            sign * COALESCE(us, 0))
+    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
+    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
+        duration_us = t.duration_us + EXCLUDED.duration_us;
+    IF us IS NOT NULL THEN
+        INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
+        VALUES (w.project_id, w.app_name, workflows_duration_bucket(us), workflows_shard(), sign)
+        ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+    END IF;
+END
+$$;
+"#;
+
 pub(crate) const USAGE_FOLD: &str = r#"
 -- Moves up to `batch` workflows' pending executions into the counters, in one statement (so in one
 -- snapshot); answers how many moved. Rows an `execute` holds are skipped, not waited for, and a
@@ -450,7 +455,9 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             let db = manager.get_connection();
             db.execute_unprepared(POSTGRES_UP).await?;
-            db.execute_unprepared(USAGE_FOLD).await?;
+            for function in [RUNS_ADD, RUN_COUNT, USAGE_FOLD] {
+                db.execute_unprepared(function).await?;
+            }
         }
         Ok(())
     }

@@ -4,8 +4,8 @@ use crate::fixtures::{moved_run, people};
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use serde_json::{Value, json};
 use workflows_domain::{
-    Actor, AnalyticsFilter, NewWorkflow, RunStatus, TimeBucket, Usage, Workflow, WorkflowChanges,
-    WorkflowId,
+    Actor, AnalyticsFilter, NewWorkflow, RunId, RunStatus, TimeBucket, Usage, Workflow,
+    WorkflowChanges, WorkflowId,
 };
 use workflows_tests::workflows_store::Store;
 use workflows_tests::{TestDb, on_both_backends};
@@ -510,6 +510,15 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
     )
     .await;
     assert_rollups_agree(store, &s.root, "workflows dated back").await;
+    // And runs: one into a whole day of the windows, one into their ragged start.
+    for (ago, seconds) in [
+        (TimeDelta::days(2), 12),
+        (TimeDelta::days(3) - TimeDelta::minutes(1), 700),
+    ] {
+        let id = moved_run(store, &s.root, s.w3.id, "success", |at| at).await;
+        set_run_times(&db, id, now - ago, now - ago + TimeDelta::seconds(seconds)).await;
+    }
+    assert_rollups_agree(store, &s.root, "runs dated back").await;
 
     let on = WorkflowChanges::patch_from_json(&json!({"is_active": true})).expect("valid");
     store
@@ -568,6 +577,26 @@ async fn set_created_at(db: &TestDb, id: WorkflowId, at: DateTime<Utc>) {
     ))
     .await
     .expect("date the workflow back");
+}
+
+async fn set_run_times(db: &TestDb, id: RunId, started: DateTime<Utc>, completed: DateTime<Utc>) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let raw = db.raw().await;
+    let sql = match db.backend {
+        workflows_tests::Backend::Postgres => {
+            "UPDATE workflows_workflowrun SET started_at = $1, completed_at = $2 WHERE id = $3"
+        }
+        workflows_tests::Backend::Sqlite => {
+            "UPDATE workflows_workflowrun SET started_at = ?, completed_at = ? WHERE id = ?"
+        }
+    };
+    raw.execute_raw(Statement::from_sql_and_values(
+        raw.get_database_backend(),
+        sql,
+        [started.into(), completed.into(), id.0.into()],
+    ))
+    .await
+    .expect("date the run back");
 }
 
 /// Runs spread over hours (moved back with SQL: the API never changes `started_at`); the hourly

@@ -183,9 +183,11 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Summary> {
         let backend = self.backend();
-        if self.reads_rollups(actor, filter) {
-            let totals = self.rolled_totals(actor, filter).await?;
-            let (counts, durations) = self.rolled_runs(actor, filter).await?;
+        let days = self.run_days(actor, filter);
+        if self.reads_rollups(actor, filter) || days.is_some() {
+            let days = days.as_ref();
+            let totals = self.rolled_totals(actor, filter, days).await?;
+            let (counts, durations) = self.rolled_runs(actor, filter, days).await?;
             return Ok(Summary {
                 workflows: WorkflowCounts {
                     total: totals.total,
@@ -421,9 +423,9 @@ impl Store {
                 "date(r.started_at, '-6 days', 'weekday 1') || 'T00:00:00+00:00'".to_owned()
             }
         };
-        let rolled = self
-            .reads_rollups(actor, filter)
-            .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit))
+        let days = self.run_days(actor, filter);
+        let rolled = (self.reads_rollups(actor, filter) || days.is_some())
+            .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit, days.as_ref()))
             .flatten();
         let sql = match rolled {
             Some(sql) => sql,

@@ -1,9 +1,10 @@
 //! Staff's figures from the rollup tables that migration 13 keeps on PostgreSQL (per project and
 //! app, by trigger), plus what is not in them yet: the pending and running runs, read live through
 //! their partial index, and the executions still in `workflows_usage_pending`.
-//! Used when no owner scope narrows the question (an owner's indexes serve theirs) and, with a
-//! time window, for usage only: its whole days from the daily counters of migration 14, its ragged
-//! ends from the tables. Windowed runs read the tables through their `started_at` index.
+//! Used when no owner scope narrows the question (an owner's indexes serve theirs); with a time
+//! window, its whole days from the daily counters (migrations 13 and 14) and its ragged ends from
+//! the tables. A window narrowed to one project reads that project's runs from the tables (the
+//! daily duration histogram has no project), its usage from the counters.
 
 use super::days::Days;
 use super::{
@@ -92,6 +93,26 @@ impl Sql {
         self.push(") r")
     }
 
+    /// `UNION ALL SELECT <columns>` of the finished (rolled-up) runs started in the window's
+    /// ragged ends, which the daily counters leave out.
+    fn ragged_runs(
+        &mut self,
+        actor: &Actor,
+        filter: &AnalyticsFilter,
+        days: Option<&Days>,
+        columns: &str,
+    ) -> &mut Self {
+        let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) else {
+            return self;
+        };
+        self.push(&format!(
+            " UNION ALL SELECT {columns} FROM {} WHERE workflows_rolled_status(r.status)",
+            super::runs_from(actor, filter)
+        ))
+        .scope(actor, filter)
+        .within("r.started_at", ragged)
+    }
+
     /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope. The planner picks
     /// the side to start from with the expression statistics of migration 13: a project's
     /// workflows and their live runs by index, or every live run and its workflow.
@@ -130,6 +151,16 @@ impl Store {
             .flatten()
     }
 
+    /// The whole days of a window over runs and workflows, where the daily run counters and
+    /// totals answer: as [`Store::usage_days`], but not for one project (see the module).
+    pub(super) fn run_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
+        filter
+            .project_id
+            .is_none()
+            .then(|| self.usage_days(actor, filter))
+            .flatten()
+    }
+
     /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
@@ -152,23 +183,42 @@ impl Store {
         }
     }
 
+    /// Workflows, active ones and executions: all-time, or over the whole days of a window and
+    /// its ragged ends.
     pub(super) async fn rolled_totals(
         &self,
         actor: &Actor,
         filter: &AnalyticsFilter,
+        days: Option<&Days>,
     ) -> StoreResult<Totals> {
+        let table = match days {
+            Some(_) => "workflows_usage_day_total",
+            None => "workflows_usage_total",
+        };
         let mut sql = Sql::new(
             DbBackend::Postgres,
-            "SELECT SUM(x.workflows)::bigint AS total, SUM(x.active)::bigint AS active, \
-             SUM(x.executions)::bigint AS executions FROM (\
-             SELECT c.workflows, c.active, c.executions FROM workflows_usage_total c WHERE 1 = 1",
+            &format!(
+                "SELECT SUM(x.workflows)::bigint AS total, SUM(x.active)::bigint AS active, \
+                 SUM(x.executions)::bigint AS executions FROM (\
+                 SELECT c.workflows, c.active, c.executions FROM {table} c WHERE 1 = 1"
+            ),
         );
         sql.rollup_scope(filter)
+            .on_days(days)
             .push(&format!(
                 " UNION ALL SELECT 0, 0, p.executions FROM {PENDING} WHERE 1 = 1"
             ))
             .scope(actor, filter)
-            .push(") x");
+            .created_on(days);
+        if let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) {
+            sql.push(
+                " UNION ALL SELECT 1, CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END, \
+                 COALESCE(w.execution_count, 0) FROM workflows_workflow w WHERE 1 = 1",
+            )
+            .scope(actor, filter)
+            .within("w.created_at", ragged);
+        }
+        sql.push(") x");
         let rows = self.rows(&sql).await?;
         let row = rows.first().ok_or(StoreError::NotFound)?;
         Ok(Totals {
@@ -178,12 +228,14 @@ impl Store {
         })
     }
 
-    /// Runs by status and their durations: the counters' sums and histogram, and one pass over
-    /// the live runs (a backlog of pending runs makes that pass the costly part).
+    /// Runs by status and their durations: the counters' sums and histogram (all-time, or the
+    /// window's whole days), and one pass over the live runs and the finished ones of the
+    /// window's ragged ends (a backlog of pending runs makes that pass the costly part).
     pub(super) async fn rolled_runs(
         &self,
         actor: &Actor,
         filter: &AnalyticsFilter,
+        days: Option<&Days>,
     ) -> StoreResult<(StatusCounts, DurationStats)> {
         let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
         let mut histogram: BTreeMap<i64, u64> = BTreeMap::new();
@@ -194,29 +246,46 @@ impl Store {
             "SELECT c.status, SUM(c.runs)::bigint AS n, SUM(c.finished)::bigint AS finished, \
              SUM(c.duration_us)::bigint AS us FROM workflows_run_daily c WHERE 1 = 1",
         );
-        daily.rollup_scope(filter).push(" GROUP BY c.status");
+        daily
+            .rollup_scope(filter)
+            .on_days(days)
+            .push(" GROUP BY c.status");
         for row in self.rows(&daily).await? {
             *by_status.entry(row.try_get("", "status")?).or_default() += count(&row, "n")?;
             finished += count(&row, "finished")?;
             total_us += sum(&row, "us")?;
         }
+        let histogram_table = match days {
+            Some(_) => "workflows_run_day_duration",
+            None => "workflows_run_duration",
+        };
         let mut durations = Sql::new(
             DbBackend::Postgres,
-            "SELECT c.bucket_us, SUM(c.runs)::bigint AS n FROM workflows_run_duration c \
-             WHERE c.runs <> 0",
+            &format!(
+                "SELECT c.bucket_us, SUM(c.runs)::bigint AS n FROM {histogram_table} c \
+                 WHERE c.runs <> 0"
+            ),
         );
-        durations.rollup_scope(filter).push(" GROUP BY c.bucket_us");
+        durations
+            .rollup_scope(filter)
+            .on_days(days)
+            .push(" GROUP BY c.bucket_us");
         for row in self.rows(&durations).await? {
             *histogram.entry(row.try_get("", "bucket_us")?).or_default() += count(&row, "n")?;
         }
+        let uncounted_columns = "COALESCE(r.status, 'pending') AS status, \
+                                 workflows_duration_us(r.started_at, r.completed_at) AS us";
         let mut live = Sql::new(
             DbBackend::Postgres,
-            "SELECT COALESCE(r.status, 'pending') AS status, \
-             workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)) \
-             AS bucket_us, COUNT(*) AS n, \
-             SUM(workflows_duration_us(r.started_at, r.completed_at))::bigint AS us",
+            &format!(
+                "SELECT x.status, workflows_duration_bucket(x.us) AS bucket_us, COUNT(*) AS n, \
+                 SUM(x.us)::bigint AS us FROM (SELECT {uncounted_columns}"
+            ),
         );
-        live.live_runs(actor, filter).push(" GROUP BY 1, 2");
+        live.live_runs(actor, filter)
+            .window("r.started_at", filter)
+            .ragged_runs(actor, filter, days, uncounted_columns)
+            .push(") x GROUP BY 1, 2");
         for row in self.rows(&live).await? {
             let n = count(&row, "n")?;
             *by_status.entry(row.try_get("", "status")?).or_default() += n;
@@ -376,6 +445,7 @@ impl Store {
         filter: &AnalyticsFilter,
         bucket: TimeBucket,
         limit: u64,
+        days: Option<&Days>,
     ) -> Option<Sql> {
         let unit = match bucket {
             TimeBucket::Hour => return None,
@@ -396,12 +466,15 @@ impl Store {
                 text("c.day::timestamp")
             ),
         );
+        let started = text("r.started_at AT TIME ZONE 'UTC'");
         sql.rollup_scope(filter)
+            .on_days(days)
             .push(&format!(
-                " UNION ALL SELECT {}, COALESCE(r.status, 'pending'), 1",
-                text("r.started_at AT TIME ZONE 'UTC'")
+                " UNION ALL SELECT {started}, COALESCE(r.status, 'pending'), 1"
             ))
             .live_runs(actor, filter)
+            .window("r.started_at", filter)
+            .ragged_runs(actor, filter, days, &format!("{started}, r.status, 1"))
             .push(
                 ") runs_in GROUP BY bucket, status HAVING SUM(n) <> 0), \
                  recent AS (SELECT DISTINCT bucket FROM counted ORDER BY bucket DESC LIMIT ",
