@@ -355,7 +355,7 @@ type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// Windows around the seeded workflows (all created today): cut mid-day with an open end, so today
 /// is a whole day of the daily rollups; cut mid-day before now, so today is a ragged end read from
-/// the tables; aligned to midnights on both sides.
+/// the tables; aligned to midnights on both sides; open at the start.
 fn windows() -> Vec<Window> {
     let now = Utc::now();
     let midnight = now
@@ -375,6 +375,7 @@ fn windows() -> Vec<Window> {
             Some(midnight - TimeDelta::days(1)),
             Some(midnight + TimeDelta::days(1)),
         ),
+        (None, Some(now + TimeDelta::minutes(1))),
     ]
 }
 
