@@ -1,7 +1,7 @@
 //! Usage analytics in set-based SQL: one aggregate statement per figure, scoped by the actor like
 //! every read, on both backends (JSON unnesting and time bucketing differ, the rest is shared).
 //! On PostgreSQL, staff's questions read the rollups instead ([`rollups`]): the all-time
-//! counters, or for usage within a time window the daily counters of its whole [`days`].
+//! counters, or within a time window the daily counters of its whole [`days`].
 
 mod days;
 mod rollups;
