@@ -1,8 +1,8 @@
-//! Usage rollups per UTC day of the workflows' `created_at` (PostgreSQL only), so that analytics
-//! with a time window (`since`/`until`, which bound workflows by `created_at`) read the counter
-//! rows of the window's whole days instead of unnesting every workflow created in it; the ragged
-//! ends of a window are read from the tables. At 1,000,000 workflows a seven-day window went from
-//! 0.6 s (molecules) and 1.6 s (atoms) to the figures in bench/README.md.
+//! Daily rollups (PostgreSQL only), so that analytics with a time window (`since`/`until`: workflows
+//! by `created_at`, runs by `started_at`) read the counter rows of the window's whole UTC days
+//! instead of every workflow and run in it; the ragged ends of a window are read from the tables.
+//! At 1,000,000 workflows a seven-day window went from 0.3–1.6 s to the figures in
+//! bench/README.md (finding 9).
 //!
 //! - `workflows_usage_day_total`, `…_day_molecule`, `…_day_atom`, `…_day_pair`: the workflows
 //!   (active ones in the total) and their folded executions per creation day, project, app and
@@ -16,7 +16,6 @@
 //!   windowed percentiles read the whole days' buckets. `workflows_run_count` and
 //!   `workflows_runs_add` now write it too. Run counts per day were already in
 //!   `workflows_run_daily`.
-//!
 //! - `workflows_duration_bucket` gives the same buckets in integer arithmetic: migration 13's
 //!   numeric logarithm took 18 µs a call, which a window's ragged end of 25,000 runs paid 450 ms
 //!   for (now 0.3 µs; equal on 2.2 million values checked against the old one).
