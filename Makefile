@@ -65,14 +65,16 @@ bench: bench-tools
 	target/release/engine-bench "$(BENCH_URL)" 2000 bench/results
 	bench/assemble.sh
 
-# The analytics store calls on a freshly seeded database (the HTTP scenarios add rows to theirs).
+# The analytics store calls on a freshly seeded database (the HTTP scenarios add rows to theirs),
+# one per size, so the quick run does not drop the scale run's.
+ANALYTICS_DB = wf_bench_analytics_$(BENCH_WORKFLOWS)
 bench-analytics:
 	$(CARGO) build --release -p workflows-bench -p workflows-api
-	psql "$(PG_ADMIN_URL)" -qc 'DROP DATABASE IF EXISTS wf_bench_analytics WITH (FORCE)' -c 'CREATE DATABASE wf_bench_analytics'
-	DATABASE_URL="$(dir $(PG_ADMIN_URL))wf_bench_analytics" target/release/workflows-api migrate up
-	psql "$(dir $(PG_ADMIN_URL))wf_bench_analytics" -q -v workflows=$(BENCH_WORKFLOWS) -v runs=$$(($(BENCH_WORKFLOWS) * 5)) -f bench/seed.sql
+	psql "$(PG_ADMIN_URL)" -qc 'DROP DATABASE IF EXISTS $(ANALYTICS_DB) WITH (FORCE)' -c 'CREATE DATABASE $(ANALYTICS_DB)'
+	DATABASE_URL="$(dir $(PG_ADMIN_URL))$(ANALYTICS_DB)" target/release/workflows-api migrate up
+	psql "$(dir $(PG_ADMIN_URL))$(ANALYTICS_DB)" -q -v workflows=$(BENCH_WORKFLOWS) -v runs=$$(($(BENCH_WORKFLOWS) * 5)) -f bench/seed.sql
 	{ printf '## Analytics store calls at %s workflows (`make bench-analytics`)\n\n' $(BENCH_WORKFLOWS); \
-	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))wf_bench_analytics?sslmode=disable"; } > bench/results/analytics-$(BENCH_WORKFLOWS).md
+	  target/release/analytics-bench "$(dir $(PG_ADMIN_URL))$(ANALYTICS_DB)?sslmode=disable"; } > bench/results/analytics-$(BENCH_WORKFLOWS).md
 
 # BENCH_REUSE=yes measures again on the scale database an earlier run seeded.
 BENCH_REUSE ?= no
