@@ -114,24 +114,31 @@ impl Sql {
     }
 
     /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope, their columns `r.…`.
-    /// One project's runs are found from its workflows, one live-index probe each: a burst of
-    /// executions can leave tens of thousands of pending runs that the statistics (analyzed a
-    /// minute or so later) do not know of, and the planner then probed a workflow per live run
-    /// (quick run, 31,000 pending: 115 ms; from the workflows 8 ms). `OFFSET 0` keeps it from
-    /// flattening the subquery back into a join ordered by that estimate. Otherwise the planner
-    /// picks the side to start from with the expression statistics of migration 13.
+    /// With a workflow condition the join order is fixed rather than left to the planner, whose
+    /// estimate of the live runs is poor either way: right after a burst of executions tens of
+    /// thousands of pending runs that ANALYZE has not seen yet (quick run, 31,000: it probed a
+    /// workflow per live run, 115 ms, instead of 8 ms from the project's workflows), and on a
+    /// freshly analyzed 1M seed 467,000 estimated for 232 (it hashed an app's 200,000 workflows,
+    /// 1.9 s). So one project's live runs are found from its workflows, a live-index probe each
+    /// (bounded by the project's size), and an app's workflows from their live runs, a primary-key
+    /// probe each (bounded by the backlog). `OFFSET 0` keeps the planner from flattening the
+    /// subqueries back into a join it would order by those estimates.
     fn live_runs(&mut self, actor: &Actor, filter: &AnalyticsFilter) -> &mut Self {
+        let live_columns = "r.workflow_id, r.status, r.started_at, r.completed_at";
         if filter.project_id.is_some() {
             self.push(&format!(
-                " FROM workflows_workflow w CROSS JOIN LATERAL (SELECT r.status, r.started_at, \
-                 r.completed_at FROM workflows_workflowrun r WHERE r.workflow_id = w.id \
-                 AND {LIVE} OFFSET 0) r WHERE 1 = 1"
+                " FROM workflows_workflow w CROSS JOIN LATERAL (SELECT {live_columns} \
+                 FROM workflows_workflowrun r WHERE r.workflow_id = w.id AND {LIVE} OFFSET 0) r \
+                 WHERE 1 = 1"
+            ))
+        } else if filter.app_name.is_some() || actor.owner_scope().is_some() {
+            self.push(&format!(
+                " FROM (SELECT {live_columns} FROM workflows_workflowrun r WHERE {LIVE} OFFSET 0) r \
+                 CROSS JOIN LATERAL (SELECT w.project_id, w.app_name, w.user_id \
+                 FROM workflows_workflow w WHERE w.id = r.workflow_id OFFSET 0) w WHERE 1 = 1"
             ))
         } else {
-            self.push(&format!(
-                " FROM {} WHERE {LIVE}",
-                super::runs_from(actor, filter)
-            ))
+            self.push(&format!(" FROM workflows_workflowrun r WHERE {LIVE}"))
         }
         .scope(actor, filter)
     }
