@@ -110,14 +110,6 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT COALESCE(status IN ('completed', 'success', 'failed', 'failure', 'cancelled'), false)
 $$;
 
--- Microseconds rounded to three significant digits (at most 0.5 % off; below a millisecond exact).
-CREATE FUNCTION workflows_duration_bucket(us bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN abs(us) < 1000 THEN us
-        ELSE (sign(us) * round(abs(us)::numeric / 10 ^ (floor(log(abs(us)::numeric)) - 2))
-              * 10 ^ (floor(log(abs(us)::numeric)) - 2))::bigint END
-$$;
-
 CREATE FUNCTION workflows_duration_us(started timestamptz, completed timestamptz) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$
     SELECT (EXTRACT(EPOCH FROM (completed - started)) * 1000000)::bigint
@@ -171,6 +163,34 @@ $$;
 -- The counter rows this connection writes; readers sum over all of them.
 CREATE FUNCTION workflows_shard() RETURNS smallint LANGUAGE sql STABLE AS $$
     SELECT (pg_backend_pid() % 8)::smallint
+$$;
+
+-- Adds the finished runs of one workflow (or the one run given) under a project and app, scaled
+-- by sign.
+CREATE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
+    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, workflows_shard(), sign * COUNT(*),
+           sign * COUNT(r.completed_at),
+           sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
+    FROM workflows_workflowrun r
+    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
+      AND workflows_rolled_status(r.status)
+    GROUP BY 3, 4 ORDER BY 3, 4
+    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
+    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
+        duration_us = t.duration_us + EXCLUDED.duration_us;
+
+    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
+    SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
+           workflows_shard(), sign * COUNT(*)
+    FROM workflows_workflowrun r
+    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
+      AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
+    GROUP BY 3 ORDER BY 3
+    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
+END
 $$;
 
 -- A run's own change: out with the old version, in with the new, where finished.
@@ -315,34 +335,14 @@ SELECT workflows_analytics_rebuild();
 "#;
 
 /// Kept apart, as are the two below, so that migration 14, which replaces them, can put them
-/// back when it is rolled back.
-pub(crate) const RUNS_ADD: &str = r#"
--- Adds the finished runs of one workflow (or the one run given) under a project and app, scaled
--- by sign.
-CREATE OR REPLACE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-    SELECT project, app, (r.started_at AT TIME ZONE 'UTC')::date, r.status, workflows_shard(), sign * COUNT(*),
-           sign * COUNT(r.completed_at),
-           sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status)
-    GROUP BY 3, 4 ORDER BY 3, 4
-    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-        duration_us = t.duration_us + EXCLUDED.duration_us;
-
-    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-    SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
-           workflows_shard(), sign * COUNT(*)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
-    GROUP BY 3 ORDER BY 3
-    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-END
+/// back when it is rolled back. It depends on nothing, so it is created before the rest.
+pub(crate) const DURATION_BUCKET: &str = r#"
+-- Microseconds rounded to three significant digits (at most 0.5 % off; below a millisecond exact).
+CREATE OR REPLACE FUNCTION workflows_duration_bucket(us bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN abs(us) < 1000 THEN us
+        ELSE (sign(us) * round(abs(us)::numeric / 10 ^ (floor(log(abs(us)::numeric)) - 2))
+              * 10 ^ (floor(log(abs(us)::numeric)) - 2))::bigint END
 $$;
 "#;
 
@@ -454,8 +454,9 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
             let db = manager.get_connection();
+            db.execute_unprepared(DURATION_BUCKET).await?;
             db.execute_unprepared(POSTGRES_UP).await?;
-            for function in [RUNS_ADD, RUN_COUNT, USAGE_FOLD] {
+            for function in [RUN_COUNT, USAGE_FOLD] {
                 db.execute_unprepared(function).await?;
             }
         }

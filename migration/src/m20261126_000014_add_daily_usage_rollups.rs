@@ -13,8 +13,10 @@
 //!   does that) takes its counts to its new day.
 //! - `workflows_run_day_duration`: migration 13's duration histogram per UTC day of `started_at`
 //!   and app (not project: a window narrowed to a project reads its few runs from the table), so
-//!   windowed percentiles read the whole days' buckets. `workflows_run_count` and
-//!   `workflows_runs_add` now write it too. Run counts per day were already in
+//!   windowed percentiles read the whole days' buckets. `workflows_run_count` (restated: it is
+//!   on every finished run's path, where a second lookup of the workflow would cost) and
+//!   `workflows_runs_add` (wrapping migration 13's, renamed `workflows_runs_add_all_time`) now
+//!   write it too. Run counts per day were already in
 //!   `workflows_run_daily`.
 //! - `workflows_duration_bucket` gives the same buckets in integer arithmetic: migration 13's
 //!   numeric logarithm took 18 µs a call, which a window's ragged end of 25,000 runs paid 450 ms
@@ -22,7 +24,7 @@
 //!
 //! `SELECT workflows_analytics_rebuild()` recomputes these too; the migration runs it once.
 
-use crate::m20261126_000013_create_analytics_rollups::{RUN_COUNT, RUNS_ADD, USAGE_FOLD};
+use crate::m20261126_000013_create_analytics_rollups::{DURATION_BUCKET, RUN_COUNT, USAGE_FOLD};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -274,31 +276,14 @@ BEGIN
 END
 $$;
 
--- As migration 13's, adding each finished run's duration to its day's histogram as well.
-CREATE OR REPLACE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
+-- Every caller (a workflow moved or deleted) now moves its finished runs' durations in the day
+-- histogram as well; migration 13's body keeps its name `workflows_runs_add_all_time`.
+ALTER FUNCTION workflows_runs_add(bigint, bigint, integer, varchar, integer)
+    RENAME TO workflows_runs_add_all_time;
+CREATE FUNCTION workflows_runs_add(workflow bigint, run bigint, project integer, app varchar, sign integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO workflows_run_daily AS t (project_id, app_name, day, status, shard, runs, finished, duration_us)
-    SELECT project, app, workflows_day_of(r.started_at), r.status, workflows_shard(), sign * COUNT(*),
-           sign * COUNT(r.completed_at),
-           sign * COALESCE(SUM(workflows_duration_us(r.started_at, r.completed_at)), 0)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status)
-    GROUP BY 3, 4 ORDER BY 3, 4
-    ON CONFLICT (project_id, app_name, day, status, shard) DO UPDATE
-    SET runs = t.runs + EXCLUDED.runs, finished = t.finished + EXCLUDED.finished,
-        duration_us = t.duration_us + EXCLUDED.duration_us;
-
-    INSERT INTO workflows_run_duration AS t (project_id, app_name, bucket_us, shard, runs)
-    SELECT project, app, workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
-           workflows_shard(), sign * COUNT(*)
-    FROM workflows_workflowrun r
-    WHERE r.workflow_id = workflow AND (run IS NULL OR r.id = run)
-      AND workflows_rolled_status(r.status) AND r.completed_at IS NOT NULL
-    GROUP BY 3 ORDER BY 3
-    ON CONFLICT (project_id, app_name, bucket_us, shard) DO UPDATE SET runs = t.runs + EXCLUDED.runs;
-
+    PERFORM workflows_runs_add_all_time(workflow, run, project, app, sign);
     INSERT INTO workflows_run_day_duration AS t (day, app_name, bucket_us, shard, runs)
     SELECT workflows_day_of(r.started_at), app,
            workflows_duration_bucket(workflows_duration_us(r.started_at, r.completed_at)),
@@ -347,12 +332,6 @@ SELECT workflows_analytics_rebuild();
 "#;
 
 const POSTGRES_DOWN: &str = r#"
-CREATE OR REPLACE FUNCTION workflows_duration_bucket(us bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN abs(us) < 1000 THEN us
-        ELSE (sign(us) * round(abs(us)::numeric / 10 ^ (floor(log(abs(us)::numeric)) - 2))
-              * 10 ^ (floor(log(abs(us)::numeric)) - 2))::bigint END
-$$;
 DROP TRIGGER IF EXISTS workflows_usage_redate ON workflows_workflow;
 DROP FUNCTION IF EXISTS workflows_usage_redate();
 DROP FUNCTION IF EXISTS workflows_analytics_rebuild();
@@ -360,6 +339,9 @@ ALTER FUNCTION workflows_analytics_rebuild_all_time() RENAME TO workflows_analyt
 DROP FUNCTION IF EXISTS workflows_usage_add(workflows_workflow, integer, bigint, integer);
 ALTER FUNCTION workflows_usage_add_all_time(workflows_workflow, integer, bigint, integer)
     RENAME TO workflows_usage_add;
+DROP FUNCTION IF EXISTS workflows_runs_add(bigint, bigint, integer, varchar, integer);
+ALTER FUNCTION workflows_runs_add_all_time(bigint, bigint, integer, varchar, integer)
+    RENAME TO workflows_runs_add;
 DROP FUNCTION IF EXISTS workflows_usage_day_add(workflows_workflow, integer, bigint, integer);
 DROP TABLE IF EXISTS workflows_usage_day_total, workflows_usage_day_molecule,
     workflows_usage_day_atom, workflows_usage_day_pair, workflows_run_day_duration;
@@ -382,7 +364,7 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             let db = manager.get_connection();
             // Migration 13's functions first: they must not name the day tables when those go.
-            for function in [RUNS_ADD, RUN_COUNT, USAGE_FOLD] {
+            for function in [DURATION_BUCKET, RUN_COUNT, USAGE_FOLD] {
                 db.execute_unprepared(function).await?;
             }
             db.execute_unprepared(POSTGRES_DOWN).await?;
