@@ -351,8 +351,11 @@ impl Store {
         limit: u64,
     ) -> StoreResult<Vec<Usage>> {
         let backend = self.backend();
-        if self.reads_rollups(actor, filter) || self.usage_days(actor, filter).is_some() {
-            return self.rolled_molecules(actor, filter, limit).await;
+        let days = self.usage_days(actor, filter);
+        if self.reads_rollups(actor, filter) || days.is_some() {
+            return self
+                .rolled_molecules(actor, filter, limit, days.as_ref())
+                .await;
         }
         let uses = match backend {
             DbBackend::Postgres => PG_MOLECULE_USES,
@@ -373,8 +376,9 @@ impl Store {
         limit: u64,
     ) -> StoreResult<AtomUsage> {
         let backend = self.backend();
-        if self.reads_rollups(actor, filter) || self.usage_days(actor, filter).is_some() {
-            return self.rolled_atoms(actor, filter, limit).await;
+        let days = self.usage_days(actor, filter);
+        if self.reads_rollups(actor, filter) || days.is_some() {
+            return self.rolled_atoms(actor, filter, limit, days.as_ref()).await;
         }
         let narrowed = |sql: &mut Sql| {
             sql.scope(actor, filter).window("w.created_at", filter);

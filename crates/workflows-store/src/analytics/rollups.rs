@@ -25,8 +25,22 @@ use workflows_domain::{
 const LIVE: &str = "(r.status IS NULL OR r.status NOT IN \
                     ('completed', 'success', 'failed', 'failure', 'cancelled'))";
 
-/// How the counter rows of a usage statement count workflows (see [`per_project_usage`]).
-const COUNTED: &str = "SUM(u.workflows)";
+/// The start of a usage statement over a counter table aliased `c` (its rows with workflows,
+/// `WHERE` left open for the scope), counted per key and project like the tables' usage.
+fn counted_usage(keys: &[&str], table: &str) -> Sql {
+    Sql::new(
+        DbBackend::Postgres,
+        &per_project_usage(
+            keys,
+            "SUM(u.workflows)",
+            &format!(
+                "SELECT {}, c.project_id, c.workflows, c.executions \
+                 FROM {table} c WHERE c.workflows > 0",
+                qualified("c.", keys)
+            ),
+        ),
+    )
+}
 
 /// Workflows whose pending executions one fold statement moves.
 const FOLD_BATCH: i32 = 500;
@@ -131,14 +145,17 @@ impl Sql {
                  FROM workflows_workflowrun r WHERE r.workflow_id = w.id AND {LIVE} OFFSET 0) r \
                  WHERE 1 = 1"
             ))
-        } else if filter.app_name.is_some() || actor.owner_scope().is_some() {
+        } else if filter.app_name.is_some() {
             self.push(&format!(
                 " FROM (SELECT {live_columns} FROM workflows_workflowrun r WHERE {LIVE} OFFSET 0) r \
                  CROSS JOIN LATERAL (SELECT w.project_id, w.app_name, w.user_id \
                  FROM workflows_workflow w WHERE w.id = r.workflow_id OFFSET 0) w WHERE 1 = 1"
             ))
         } else {
-            self.push(&format!(" FROM workflows_workflowrun r WHERE {LIVE}"))
+            self.push(&format!(
+                " FROM {} WHERE {LIVE}",
+                super::runs_from(actor, filter)
+            ))
         }
         .scope(actor, filter)
     }
@@ -343,24 +360,13 @@ impl Store {
         actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
+        days: Option<&Days>,
     ) -> StoreResult<Vec<Usage>> {
-        let days = self.usage_days(actor, filter);
-        let days = days.as_ref();
         let table = match days {
             Some(_) => "workflows_usage_day_molecule",
             None => "workflows_usage_molecule",
         };
-        let mut sql = Sql::new(
-            DbBackend::Postgres,
-            &per_project_usage(
-                &["molecule"],
-                COUNTED,
-                &format!(
-                    "SELECT c.molecule, c.project_id, c.workflows, c.executions \
-                     FROM {table} c WHERE c.workflows > 0"
-                ),
-            ),
-        );
+        let mut sql = counted_usage(&["molecule"], table);
         sql.rollup_scope(filter)
             .on_days(days)
             .push(&format!(
@@ -381,9 +387,8 @@ impl Store {
         actor: &Actor,
         filter: &AnalyticsFilter,
         limit: u64,
+        days: Option<&Days>,
     ) -> StoreResult<AtomUsage> {
-        let days = self.usage_days(actor, filter);
-        let days = days.as_ref();
         let (atom_table, pair_table) = match days {
             Some(_) => ("workflows_usage_day_atom", "workflows_usage_day_pair"),
             None => ("workflows_usage_atom", "workflows_usage_pair"),
@@ -399,17 +404,7 @@ impl Store {
                     .bind(molecule.as_str());
             }
         };
-        let mut atoms = Sql::new(
-            DbBackend::Postgres,
-            &per_project_usage(
-                &["atom"],
-                COUNTED,
-                &format!(
-                    "SELECT c.atom, c.project_id, c.workflows, c.executions \
-                     FROM {table} c WHERE c.workflows > 0"
-                ),
-            ),
-        );
+        let mut atoms = counted_usage(&["atom"], table);
         atoms.rollup_scope(filter).on_days(days);
         of_molecule(&mut atoms, "c.molecule");
         atoms.push(&format!(
@@ -426,17 +421,7 @@ impl Store {
                 of_molecule(sql, "a.molecule")
             });
         per_project_usage_end(&mut atoms, &["atom"], limit);
-        let mut pairs = Sql::new(
-            DbBackend::Postgres,
-            &per_project_usage(
-                &["molecule", "atom"],
-                COUNTED,
-                &format!(
-                    "SELECT c.molecule, c.atom, c.project_id, c.workflows, c.executions \
-                     FROM {pair_table} c WHERE c.workflows > 0"
-                ),
-            ),
-        );
+        let mut pairs = counted_usage(&["molecule", "atom"], pair_table);
         pairs.rollup_scope(filter).on_days(days);
         of_molecule(&mut pairs, "c.molecule");
         pairs.push(&format!(
