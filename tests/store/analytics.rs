@@ -560,78 +560,54 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
     assert_rollups_agree(store, &s.root, "a workflow and its runs deleted").await;
 }
 
-async fn set_created_at(db: &TestDb, id: WorkflowId, at: DateTime<Utc>) {
+/// Runs `sql` as another writer would (the API never changes these columns), on either backend:
+/// its placeholders are `$1`, `$2`… in order, each used once.
+async fn write_raw(db: &TestDb, sql: &str, values: Vec<sea_orm::Value>) {
     use sea_orm::{ConnectionTrait, Statement};
     let raw = db.raw().await;
     let sql = match db.backend {
-        workflows_tests::Backend::Postgres => {
-            "UPDATE workflows_workflow SET created_at = $1 WHERE id = $2"
-        }
-        workflows_tests::Backend::Sqlite => {
-            "UPDATE workflows_workflow SET created_at = ? WHERE id = ?"
-        }
+        workflows_tests::Backend::Postgres => sql.to_owned(),
+        workflows_tests::Backend::Sqlite => (1..=values.len())
+            .rev()
+            .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?")),
     };
     raw.execute_raw(Statement::from_sql_and_values(
         raw.get_database_backend(),
-        sql,
-        [at.into(), id.0.into()],
+        sql.as_str(),
+        values,
     ))
     .await
-    .expect("date the workflow back");
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn set_created_at(db: &TestDb, id: WorkflowId, at: DateTime<Utc>) {
+    write_raw(
+        db,
+        "UPDATE workflows_workflow SET created_at = $1 WHERE id = $2",
+        vec![at.into(), id.0.into()],
+    )
+    .await;
 }
 
 async fn set_run_times(db: &TestDb, id: RunId, started: DateTime<Utc>, completed: DateTime<Utc>) {
-    use sea_orm::{ConnectionTrait, Statement};
-    let raw = db.raw().await;
-    let sql = match db.backend {
-        workflows_tests::Backend::Postgres => {
-            "UPDATE workflows_workflowrun SET started_at = $1, completed_at = $2 WHERE id = $3"
-        }
-        workflows_tests::Backend::Sqlite => {
-            "UPDATE workflows_workflowrun SET started_at = ?, completed_at = ? WHERE id = ?"
-        }
-    };
-    raw.execute_raw(Statement::from_sql_and_values(
-        raw.get_database_backend(),
-        sql,
-        [started.into(), completed.into(), id.0.into()],
-    ))
-    .await
-    .expect("date the run back");
+    write_raw(
+        db,
+        "UPDATE workflows_workflowrun SET started_at = $1, completed_at = $2 WHERE id = $3",
+        vec![started.into(), completed.into(), id.0.into()],
+    )
+    .await;
 }
 
 /// Runs spread over hours (moved back with SQL: the API never changes `started_at`); the hourly
 /// chart's latest `limit` hours are the latest that have runs, however far apart.
 async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
-    use sea_orm::{ConnectionTrait, Statement};
     let s = seed(&db.store).await;
     let w9 = workflow(&db.store, &s.alice, 9, "hourly", json!({})).await;
-    let raw = db.raw().await;
     let now = Utc::now();
     let ago = [0, 2, 5, 30].map(|h| now - TimeDelta::hours(h));
-    for (i, started) in ago.iter().enumerate() {
+    for started in ago {
         let id = moved_run(&db.store, &s.alice, w9.id, "success", |at| at).await;
-        let sql = match db.backend {
-            workflows_tests::Backend::Postgres => {
-                "UPDATE workflows_workflowrun SET started_at = $1, completed_at = $1 WHERE id = $2"
-            }
-            workflows_tests::Backend::Sqlite => {
-                "UPDATE workflows_workflowrun SET started_at = ?, completed_at = ? WHERE id = ?"
-            }
-        };
-        let values: Vec<sea_orm::Value> = match db.backend {
-            workflows_tests::Backend::Postgres => vec![(*started).into(), id.0.into()],
-            workflows_tests::Backend::Sqlite => {
-                vec![(*started).into(), (*started).into(), id.0.into()]
-            }
-        };
-        raw.execute_raw(Statement::from_sql_and_values(
-            raw.get_database_backend(),
-            sql,
-            values,
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("move run {i}: {e}"));
+        set_run_times(&db, id, started, started).await;
     }
     let hour = |at: DateTime<Utc>| {
         at.with_minute(0)
