@@ -19,14 +19,14 @@ use workflows_tests::{Backend, TestDb, run_on};
 
 // Ignored in `make test`, which must pass on a fresh machine without a browser; `make
 // test-browser` installs chromium and chromium-driver and runs these with `--ignored`, in CI too.
-#[ignore = "needs chromium and chromedriver: make test-browser"]
+#[ignore = "needs chromium and chromedriver: make test-browser"] // reason: no browser on a fresh machine; CI runs it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_in_a_browser_on_sqlite() {
     run_on(Backend::Sqlite, admin_in_a_browser).await;
 }
 
 // Ignored in `make test` (no browser on a fresh machine); `make test-browser` runs it, in CI too.
-#[ignore = "needs chromium and chromedriver: make test-browser"]
+#[ignore = "needs chromium and chromedriver: make test-browser"] // reason: no browser on a fresh machine; CI runs it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_in_a_browser_on_postgres() {
     run_on(Backend::Postgres, admin_in_a_browser).await;
