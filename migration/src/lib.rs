@@ -21,6 +21,7 @@ mod m20261126_000011_add_workflowrun_workflow_version;
 mod m20261126_000012_add_workflow_list_indexes;
 mod m20261126_000013_create_analytics_rollups;
 mod m20261126_000014_add_daily_usage_rollups;
+mod m20261126_000015_add_overall_day_usage;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_add_workflow_list_indexes::Migration),
             Box::new(m20261126_000013_create_analytics_rollups::Migration),
             Box::new(m20261126_000014_add_daily_usage_rollups::Migration),
+            Box::new(m20261126_000015_add_overall_day_usage::Migration),
         ]
     }
 }
