@@ -4,12 +4,16 @@
 //! 1.6 s to sum; the same days here are 90,000 rows (bench/README.md, finding 10).
 //!
 //! `workflows_usage_day_molecule_overall`, `…_atom_overall`, `…_pair_overall` hold, per UTC day and
-//! key, the sums of migration 14's day counters. Statement-level triggers on those counters keep
-//! them: every statement that inserts, updates or deletes counter rows (the usage triggers, the
-//! fold, the rebuild) adds its net change per day and key once, in the same transaction, so
-//! nothing that writes the counters needed restating. A truncated counter table truncates its
-//! sums. Each counter table also gets an index led by its key, so that the projects of the few
-//! keys a ranking keeps are counted without reading the window's other rows.
+//! key, the sums of migration 14's day counters. Statement-level triggers on those counters record
+//! every statement's net change per day and key (the usage triggers, the fold, the rebuild: none
+//! needed restating) in `…_overall_pending`, in the same transaction; `workflows_usage_overall_fold()`
+//! moves them into the sums, called with the usage fold, and reads add what is still pending.
+//! Appending rather than adding in place matters: every workflow created today touches today's
+//! rows of its atoms, whatever its project, and adding in place made concurrent creates wait on
+//! one another (23 creates/s under pgbench at 32 connections). A truncated counter table
+//! truncates its sums and pending changes. Each counter table also gets an index led by its key,
+//! so that the projects of the few keys a ranking keeps are counted without reading the window's
+//! other rows.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -24,17 +28,22 @@ const COUNTERS: [(&str, &str); 3] = [
     ("workflows_usage_day_pair", "molecule, atom"),
 ];
 
-/// The sums table of one counter table, its triggers and its key-led index, filled from the
-/// counters as they stand.
+/// The sums table of one counter table, its pending changes, their triggers and the key-led
+/// index, filled from the counters as they stand.
 fn up(counter: &str, keys: &str) -> String {
     let columns: String = keys
         .split(", ")
         .map(|key| format!("{key} text NOT NULL, "))
         .collect();
-    let delta = |rows: &str| match rows {
-        "new" => format!("SELECT day, {keys}, workflows, executions FROM new_rows"),
-        _ => format!("SELECT day, {keys}, -workflows, -executions FROM old_rows"),
+    let change = |rows: &str| {
+        format!(
+            "INSERT INTO {counter}_overall_pending (day, {keys}, workflows, executions) \
+             SELECT day, {keys}, SUM(workflows), SUM(executions) FROM ({rows}) d \
+             GROUP BY day, {keys} HAVING SUM(workflows) <> 0 OR SUM(executions) <> 0;"
+        )
     };
+    let inserted = format!("SELECT day, {keys}, workflows, executions FROM new_rows");
+    let deleted = format!("SELECT day, {keys}, -workflows, -executions FROM old_rows");
     format!(
         r#"
 CREATE TABLE {counter}_overall (
@@ -48,29 +57,25 @@ INSERT INTO {counter}_overall (day, {keys}, workflows, executions)
 SELECT day, {keys}, SUM(workflows), SUM(executions) FROM {counter}
 GROUP BY day, {keys} ORDER BY day, {keys};
 
+-- Changes not yet folded into the sums: appended, never updated, so concurrent writers of the
+-- same day and key do not wait on one another.
+CREATE TABLE {counter}_overall_pending (
+    day date NOT NULL,
+    {columns}
+    workflows bigint NOT NULL,
+    executions bigint NOT NULL
+);
+CREATE INDEX {counter}_overall_pending_day ON {counter}_overall_pending (day);
+
 -- The statement's rows as a change: inserted rows add, deleted rows take away, an update both.
 CREATE FUNCTION {counter}_overall_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {counter}_overall AS o (day, {keys}, workflows, executions)
-        SELECT day, {keys}, SUM(workflows), SUM(executions) FROM ({inserted}) d
-        GROUP BY day, {keys} ORDER BY day, {keys}
-        ON CONFLICT (day, {keys}) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions;
+        {on_insert}
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO {counter}_overall AS o (day, {keys}, workflows, executions)
-        SELECT day, {keys}, SUM(workflows), SUM(executions)
-        FROM ({inserted} UNION ALL {deleted}) d
-        GROUP BY day, {keys} HAVING SUM(workflows) <> 0 OR SUM(executions) <> 0
-        ORDER BY day, {keys}
-        ON CONFLICT (day, {keys}) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions;
+        {on_update}
     ELSE
-        INSERT INTO {counter}_overall AS o (day, {keys}, workflows, executions)
-        SELECT day, {keys}, SUM(workflows), SUM(executions) FROM ({deleted}) d
-        GROUP BY day, {keys} ORDER BY day, {keys}
-        ON CONFLICT (day, {keys}) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions;
+        {on_delete}
     END IF;
     RETURN NULL;
 END
@@ -85,7 +90,7 @@ CREATE TRIGGER {counter}_overall_delete AFTER DELETE ON {counter}
 
 CREATE FUNCTION {counter}_overall_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE {counter}_overall;
+    TRUNCATE {counter}_overall, {counter}_overall_pending;
     RETURN NULL;
 END
 $$;
@@ -94,10 +99,44 @@ CREATE TRIGGER {counter}_overall_truncate AFTER TRUNCATE ON {counter}
 
 CREATE INDEX {counter}_by_key ON {counter} ({keys}, day);
 "#,
-        inserted = delta("new"),
-        deleted = delta("old"),
+        on_insert = change(&inserted),
+        on_update = change(&format!("{inserted} UNION ALL {deleted}")),
+        on_delete = change(&deleted),
     )
 }
+
+/// Moves the pending changes into the sums, one statement per table; answers how many moved.
+const FOLD: &str = r#"
+CREATE FUNCTION workflows_usage_overall_fold() RETURNS bigint LANGUAGE sql AS $$
+    WITH molecules AS (
+        DELETE FROM workflows_usage_day_molecule_overall_pending RETURNING *
+    ), molecules_added AS (
+        INSERT INTO workflows_usage_day_molecule_overall AS o (day, molecule, workflows, executions)
+        SELECT day, molecule, SUM(workflows), SUM(executions) FROM molecules
+        GROUP BY day, molecule ORDER BY day, molecule
+        ON CONFLICT (day, molecule) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
+            executions = o.executions + EXCLUDED.executions
+    ), atoms AS (
+        DELETE FROM workflows_usage_day_atom_overall_pending RETURNING *
+    ), atoms_added AS (
+        INSERT INTO workflows_usage_day_atom_overall AS o (day, atom, workflows, executions)
+        SELECT day, atom, SUM(workflows), SUM(executions) FROM atoms
+        GROUP BY day, atom ORDER BY day, atom
+        ON CONFLICT (day, atom) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
+            executions = o.executions + EXCLUDED.executions
+    ), pairs AS (
+        DELETE FROM workflows_usage_day_pair_overall_pending RETURNING *
+    ), pairs_added AS (
+        INSERT INTO workflows_usage_day_pair_overall AS o (day, molecule, atom, workflows, executions)
+        SELECT day, molecule, atom, SUM(workflows), SUM(executions) FROM pairs
+        GROUP BY day, molecule, atom ORDER BY day, molecule, atom
+        ON CONFLICT (day, molecule, atom) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
+            executions = o.executions + EXCLUDED.executions
+    )
+    SELECT (SELECT COUNT(*) FROM molecules) + (SELECT COUNT(*) FROM atoms)
+         + (SELECT COUNT(*) FROM pairs)
+$$;
+"#;
 
 fn down(counter: &str) -> String {
     format!(
@@ -109,6 +148,7 @@ DROP TRIGGER {counter}_overall_insert ON {counter};
 DROP TRIGGER {counter}_overall_update ON {counter};
 DROP TRIGGER {counter}_overall_delete ON {counter};
 DROP FUNCTION {counter}_overall_add();
+DROP TABLE {counter}_overall_pending;
 DROP TABLE {counter}_overall;
 "#
     )
@@ -122,6 +162,7 @@ impl MigrationTrait for Migration {
             for (counter, keys) in COUNTERS {
                 db.execute_unprepared(&up(counter, keys)).await?;
             }
+            db.execute_unprepared(FOLD).await?;
             db.execute_unprepared(&format!(
                 "ANALYZE {}",
                 COUNTERS
@@ -138,6 +179,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
             let db = manager.get_connection();
+            db.execute_unprepared("DROP FUNCTION workflows_usage_overall_fold()")
+                .await?;
             for (counter, _) in COUNTERS {
                 db.execute_unprepared(&down(counter)).await?;
             }

@@ -24,20 +24,27 @@ use workflows_domain::{
 const LIVE: &str = "(r.status IS NULL OR r.status NOT IN \
                     ('completed', 'success', 'failed', 'failure', 'cancelled'))";
 
-/// The start of the counter rows of a usage question, over a counter table aliased `c` (its
-/// rows with workflows, `WHERE` left open for the scope): one row per key, project and
-/// workflows and executions, to which the pending executions and the ragged ends are added.
-/// From the day counters' sums over all projects and apps (migration 15) when `source` says so,
-/// with no project.
+/// The start of the counter rows of a usage question, over a counter table aliased `c` (`WHERE`
+/// left open for the scope): one row per key, project, workflows and executions, to which the
+/// pending executions and the ragged ends are added. Per project, the rows with workflows;
+/// overall (migration 15), the day sums over all projects and apps and the changes not yet
+/// folded into them, which may take away and so are all kept.
 fn counter_rows(sql: &mut Sql, keys: &[&str], table: &str, source: Counters) {
-    let (project, table) = match source {
-        Counters::PerProject => ("c.project_id", table.to_owned()),
-        Counters::Overall => ("NULL::integer", format!("{table}_overall")),
+    let columns = qualified("c.", keys);
+    match source {
+        Counters::PerProject => sql.push(&format!(
+            "SELECT {columns}, c.project_id, c.workflows, c.executions FROM {table} c \
+             WHERE c.workflows > 0"
+        )),
+        Counters::Overall => {
+            // All columns: one molecule's atoms are read from the pairs' table.
+            sql.push(&format!(
+                "SELECT {columns}, NULL::integer, c.workflows, c.executions FROM \
+                 (SELECT * FROM {table}_overall UNION ALL SELECT * FROM {table}_overall_pending) c \
+                 WHERE 1 = 1"
+            ))
+        }
     };
-    sql.push(&format!(
-        "SELECT {}, {project}, c.workflows, c.executions FROM {table} c WHERE c.workflows > 0",
-        qualified("c.", keys)
-    ));
 }
 
 /// Which counter rows a usage statement reads.
@@ -223,6 +230,7 @@ impl Store {
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
     /// Batches of [`FOLD_BATCH`] workflows, each its own statement, so no `execute` waits long.
+    /// Then the day counters' changes move into their sums over all projects (migration 15).
     pub async fn fold_usage(&self) -> StoreResult<u64> {
         if self.backend() != DbBackend::Postgres {
             return Ok(0);
@@ -236,9 +244,16 @@ impl Store {
             let batch = count(row, "folded")?;
             folded += batch;
             if batch < FOLD_BATCH as u64 {
-                return Ok(folded);
+                break;
             }
         }
+        // Last, so that the changes this fold made to the day counters move too.
+        self.rows(&Sql::new(
+            DbBackend::Postgres,
+            "SELECT workflows_usage_overall_fold()",
+        ))
+        .await?;
+        Ok(folded)
     }
 
     /// Workflows, active ones and executions: all-time, or over the whole days of a window and
@@ -497,7 +512,8 @@ impl Store {
         );
         rows(&mut top, ranking);
         top.push(&format!(
-            ") u GROUP BY {grouped} ORDER BY workflows DESC, executions DESC, {grouped} LIMIT "
+            ") u GROUP BY {grouped} HAVING SUM(u.workflows) > 0 \
+             ORDER BY workflows DESC, executions DESC, {grouped} LIMIT "
         ))
         .bind(limit as i64);
         let top = self.rows(&top).await?;
