@@ -8,7 +8,8 @@
 
 use super::days::Days;
 use super::{
-    ATOM_USES, PAIR_USES, PG_MOLECULE_USES, Sql, StatusCounts, count, qualified, seconds, sum,
+    ATOM_USES, PAIR_USES, PG_MOLECULE_USES, Sql, StatusCounts, count, per_project_usage,
+    per_project_usage_end, qualified, seconds, sum,
 };
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
@@ -416,7 +417,9 @@ impl Store {
                 .ragged_uses(actor, filter, days, &["molecule"], PG_MOLECULE_USES, |_| {});
         };
         let ranking = Counters::ranking(filter, days);
-        self.top_usage(&["molecule"], limit, ranking, rows).await
+        let one_project = filter.project_id.is_some();
+        self.top_usage(&["molecule"], limit, ranking, one_project, rows)
+            .await
     }
 
     /// Atoms from their own counters, or, for one molecule's atoms, from that molecule's pairs
@@ -480,16 +483,18 @@ impl Store {
         };
         // Each takes a while at scale and neither needs the other: two pooled connections.
         let ranking = Counters::ranking(filter, days);
+        let one_project = filter.project_id.is_some();
         let (atoms, pairs) = futures_util::future::try_join(
-            self.top_usage(&["atom"], limit, ranking, atoms),
-            self.top_usage(&["molecule", "atom"], limit, ranking, pairs),
+            self.top_usage(&["atom"], limit, ranking, one_project, atoms),
+            self.top_usage(&["molecule", "atom"], limit, ranking, one_project, pairs),
         )
         .await?;
         Ok(AtomUsage { atoms, pairs })
     }
 
     /// The `limit` most used keys of the usage rows `rows` pushes (key columns, `project_id`,
-    /// `workflows`, `executions`; from the given counters), in two statements. Their order
+    /// `workflows`, `executions`; from the given counters): for one project in one statement,
+    /// otherwise in two. Their order
     /// (workflows, executions, the keys) needs no project, so the first sums per key from the
     /// `ranking` counters and keeps the top; the second counts the projects of those keys alone,
     /// from the per-project counters. Counting projects for every key in one statement grouped
@@ -500,8 +505,22 @@ impl Store {
         keys: &[&str],
         limit: u64,
         ranking: Counters,
+        one_project: bool,
         rows: impl Fn(&mut Sql, Counters),
     ) -> StoreResult<Vec<Usage>> {
+        if one_project {
+            // Its keys' projects are that one: one statement counts them as it sums, where two
+            // would read the project's counter rows twice (the quick run's atoms of one
+            // project: 20 req/s against 99 for the one statement under pgbench).
+            let mut sql = Sql::new(
+                DbBackend::Postgres,
+                &per_project_usage(keys, "SUM(u.workflows)", ""),
+            );
+            rows(&mut sql, Counters::PerProject);
+            per_project_usage_end(&mut sql, keys, limit);
+            let named = |name: &'static str| keys.contains(&name).then_some(name);
+            return self.usages(&sql, named("molecule"), named("atom")).await;
+        }
         let grouped = qualified("u.", keys);
         let mut top = Sql::new(
             DbBackend::Postgres,
