@@ -494,12 +494,11 @@ impl Store {
 
     /// The `limit` most used keys of the usage rows `rows` pushes (key columns, `project_id`,
     /// `workflows`, `executions`; from the given counters): for one project in one statement,
-    /// otherwise in two. Their order
-    /// (workflows, executions, the keys) needs no project, so the first sums per key from the
-    /// `ranking` counters and keeps the top; the second counts the projects of those keys alone,
-    /// from the per-project counters. Counting projects for every key in one statement grouped
-    /// every counter row of the window per key and project: atoms over 30 days of a
-    /// 1,000,000-workflow seed, 1.2 s.
+    /// otherwise in two. Their order (workflows, executions, the keys) needs no project, so the
+    /// first sums per key from the `ranking` counters and keeps the top; the second counts the
+    /// projects of those keys alone, from the per-project counters. Counting projects for every
+    /// key in one statement grouped every counter row of the window per key and project: atoms
+    /// over 30 days of a 1,000,000-workflow seed, 1.2 s.
     async fn top_usage(
         &self,
         keys: &[&str],
