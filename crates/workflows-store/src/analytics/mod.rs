@@ -164,14 +164,13 @@ impl Store {
             .collect()
     }
 
-    /// The atoms and pairs statements' answers, asked at once on two pooled connections: each
-    /// takes a while at scale and neither needs the other.
-    async fn atom_usage(&self, atoms: &Sql, pairs: &Sql) -> StoreResult<AtomUsage> {
-        let (atoms, pairs) = futures_util::future::try_join(
-            self.usages(atoms, None, Some("atom")),
-            self.usages(pairs, Some("molecule"), Some("atom")),
-        )
-        .await?;
+    /// The atoms' and pairs' answers, asked at once on two pooled connections: each takes a
+    /// while at scale and neither needs the other.
+    async fn atom_usage(
+        atoms: impl Future<Output = StoreResult<Vec<Usage>>>,
+        pairs: impl Future<Output = StoreResult<Vec<Usage>>>,
+    ) -> StoreResult<AtomUsage> {
+        let (atoms, pairs) = futures_util::future::try_join(atoms, pairs).await?;
         Ok(AtomUsage { atoms, pairs })
     }
 
@@ -398,7 +397,11 @@ impl Store {
         );
         narrowed(&mut pairs);
         per_project_usage_end(&mut pairs, &["molecule", "atom"], limit);
-        self.atom_usage(&atoms, &pairs).await
+        Self::atom_usage(
+            self.usages(&atoms, None, Some("atom")),
+            self.usages(&pairs, Some("molecule"), Some("atom")),
+        )
+        .await
     }
 
     /// Runs started per bucket and status, the latest `limit` buckets that have runs, oldest

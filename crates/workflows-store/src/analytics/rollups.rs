@@ -416,9 +416,7 @@ impl Store {
                 .created_on(days)
                 .ragged_uses(actor, filter, days, &["molecule"], PG_MOLECULE_USES, |_| {});
         };
-        let ranking = Counters::ranking(filter, days);
-        let one_project = filter.project_id.is_some();
-        self.top_usage(&["molecule"], limit, ranking, one_project, rows)
+        self.top_usage(&["molecule"], filter, limit, days, rows)
             .await
     }
 
@@ -481,33 +479,29 @@ impl Store {
                 |sql| of_molecule(sql, "a.molecule"),
             );
         };
-        // Each takes a while at scale and neither needs the other: two pooled connections.
-        let ranking = Counters::ranking(filter, days);
-        let one_project = filter.project_id.is_some();
-        let (atoms, pairs) = futures_util::future::try_join(
-            self.top_usage(&["atom"], limit, ranking, one_project, atoms),
-            self.top_usage(&["molecule", "atom"], limit, ranking, one_project, pairs),
+        Self::atom_usage(
+            self.top_usage(&["atom"], filter, limit, days, atoms),
+            self.top_usage(&["molecule", "atom"], filter, limit, days, pairs),
         )
-        .await?;
-        Ok(AtomUsage { atoms, pairs })
+        .await
     }
 
     /// The `limit` most used keys of the usage rows `rows` pushes (key columns, `project_id`,
     /// `workflows`, `executions`; from the given counters): for one project in one statement,
     /// otherwise in two. Their order (workflows, executions, the keys) needs no project, so the
-    /// first sums per key from the `ranking` counters and keeps the top; the second counts the
-    /// projects of those keys alone, from the per-project counters. Counting projects for every
-    /// key in one statement grouped every counter row of the window per key and project: atoms
-    /// over 30 days of a 1,000,000-workflow seed, 1.2 s.
+    /// first sums per key from the counters [`Counters::ranking`] picks and keeps the top; the
+    /// second counts the projects of those keys alone, from the per-project counters. Counting
+    /// projects for every key in one statement grouped every counter row of the window per key
+    /// and project: atoms over 30 days of a 1,000,000-workflow seed, 1.2 s.
     async fn top_usage(
         &self,
         keys: &[&str],
+        filter: &AnalyticsFilter,
         limit: u64,
-        ranking: Counters,
-        one_project: bool,
+        days: Option<&Days>,
         rows: impl Fn(&mut Sql, Counters),
     ) -> StoreResult<Vec<Usage>> {
-        if one_project {
+        if filter.project_id.is_some() {
             // Its keys' projects are that one: one statement counts them as it sums, where two
             // would read the project's counter rows twice (the quick run's atoms of one
             // project: 20 req/s against 99 for the one statement under pgbench).
@@ -528,7 +522,7 @@ impl Store {
                  SUM(u.executions)::bigint AS executions FROM ("
             ),
         );
-        rows(&mut top, ranking);
+        rows(&mut top, Counters::ranking(filter, days));
         top.push(&format!(
             ") u GROUP BY {grouped} HAVING SUM(u.workflows) > 0 \
              ORDER BY workflows DESC, executions DESC, {grouped} LIMIT "
