@@ -105,38 +105,33 @@ CREATE INDEX {counter}_by_key ON {counter} ({keys}, day);
     )
 }
 
-/// Moves the pending changes into the sums, one statement per table; answers how many moved.
-const FOLD: &str = r#"
-CREATE FUNCTION workflows_usage_overall_fold() RETURNS bigint LANGUAGE sql AS $$
-    WITH molecules AS (
-        DELETE FROM workflows_usage_day_molecule_overall_pending RETURNING *
-    ), molecules_added AS (
-        INSERT INTO workflows_usage_day_molecule_overall AS o (day, molecule, workflows, executions)
-        SELECT day, molecule, SUM(workflows), SUM(executions) FROM molecules
-        GROUP BY day, molecule ORDER BY day, molecule
-        ON CONFLICT (day, molecule) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions
-    ), atoms AS (
-        DELETE FROM workflows_usage_day_atom_overall_pending RETURNING *
-    ), atoms_added AS (
-        INSERT INTO workflows_usage_day_atom_overall AS o (day, atom, workflows, executions)
-        SELECT day, atom, SUM(workflows), SUM(executions) FROM atoms
-        GROUP BY day, atom ORDER BY day, atom
-        ON CONFLICT (day, atom) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions
-    ), pairs AS (
-        DELETE FROM workflows_usage_day_pair_overall_pending RETURNING *
-    ), pairs_added AS (
-        INSERT INTO workflows_usage_day_pair_overall AS o (day, molecule, atom, workflows, executions)
-        SELECT day, molecule, atom, SUM(workflows), SUM(executions) FROM pairs
-        GROUP BY day, molecule, atom ORDER BY day, molecule, atom
-        ON CONFLICT (day, molecule, atom) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows,
-            executions = o.executions + EXCLUDED.executions
+/// `workflows_usage_overall_fold()`: moves every counter table's pending changes into its sums,
+/// all in one statement; answers how many pending rows moved.
+fn fold() -> String {
+    let moves: Vec<String> = COUNTERS
+        .iter()
+        .enumerate()
+        .map(|(i, (counter, keys))| {
+            format!(
+                "moved_{i} AS (DELETE FROM {counter}_overall_pending RETURNING *), \
+                 added_{i} AS (INSERT INTO {counter}_overall AS o (day, {keys}, workflows, executions) \
+                 SELECT day, {keys}, SUM(workflows), SUM(executions) FROM moved_{i} \
+                 GROUP BY day, {keys} ORDER BY day, {keys} \
+                 ON CONFLICT (day, {keys}) DO UPDATE SET workflows = o.workflows + EXCLUDED.workflows, \
+                 executions = o.executions + EXCLUDED.executions)"
+            )
+        })
+        .collect();
+    let counted: Vec<String> = (0..COUNTERS.len())
+        .map(|i| format!("(SELECT COUNT(*) FROM moved_{i})"))
+        .collect();
+    format!(
+        "CREATE FUNCTION workflows_usage_overall_fold() RETURNS bigint LANGUAGE sql AS $$ \
+         WITH {} SELECT {} $$",
+        moves.join(", "),
+        counted.join(" + ")
     )
-    SELECT (SELECT COUNT(*) FROM molecules) + (SELECT COUNT(*) FROM atoms)
-         + (SELECT COUNT(*) FROM pairs)
-$$;
-"#;
+}
 
 fn down(counter: &str) -> String {
     format!(
@@ -162,7 +157,7 @@ impl MigrationTrait for Migration {
             for (counter, keys) in COUNTERS {
                 db.execute_unprepared(&up(counter, keys)).await?;
             }
-            db.execute_unprepared(FOLD).await?;
+            db.execute_unprepared(&fold()).await?;
             db.execute_unprepared(&format!(
                 "ANALYZE {}",
                 COUNTERS
