@@ -296,6 +296,11 @@ BEGIN
 END
 $$;
 
+SELECT workflows_analytics_rebuild();
+"#;
+
+/// Kept apart so that migration 16, which replaces it, can put it back when rolled back.
+pub(crate) const RUN_COUNT_BY_DAY: &str = r#"
 -- As migration 13's (the same lock against a move), adding the run's duration to its day's
 -- histogram as well.
 CREATE OR REPLACE FUNCTION workflows_run_count(run workflows_workflowrun, sign integer)
@@ -327,8 +332,6 @@ BEGIN
     END IF;
 END
 $$;
-
-SELECT workflows_analytics_rebuild();
 "#;
 
 const POSTGRES_DOWN: &str = r#"
@@ -352,10 +355,9 @@ DROP FUNCTION IF EXISTS workflows_day_of(timestamptz);
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(POSTGRES_UP)
-                .await?;
+            let db = manager.get_connection();
+            db.execute_unprepared(POSTGRES_UP).await?;
+            db.execute_unprepared(RUN_COUNT_BY_DAY).await?;
         }
         Ok(())
     }
