@@ -22,6 +22,7 @@ mod m20261126_000012_add_workflow_list_indexes;
 mod m20261126_000013_create_analytics_rollups;
 mod m20261126_000014_add_daily_usage_rollups;
 mod m20261126_000015_add_overall_day_usage;
+mod m20261126_000016_add_hourly_run_counts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_create_analytics_rollups::Migration),
             Box::new(m20261126_000014_add_daily_usage_rollups::Migration),
             Box::new(m20261126_000015_add_overall_day_usage::Migration),
+            Box::new(m20261126_000016_add_hourly_run_counts::Migration),
         ]
     }
 }

@@ -469,18 +469,21 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
                 "{step}: {limit} atoms of {filter:?}"
             );
         }
-        for bucket in [TimeBucket::Day, TimeBucket::Week] {
-            assert_eq!(
-                store
-                    .analytics_runs(staff, filter, bucket, 10)
-                    .await
-                    .expect("runs"),
-                tables
-                    .analytics_runs(staff, filter, bucket, 10)
-                    .await
-                    .expect("runs"),
-                "{step}: {bucket:?} runs of {filter:?}"
-            );
+        // One bucket: the hourly counters' step back must stop at the latest hour with runs.
+        for bucket in [TimeBucket::Hour, TimeBucket::Day, TimeBucket::Week] {
+            for limit in [1, 10] {
+                assert_eq!(
+                    store
+                        .analytics_runs(staff, filter, bucket, limit)
+                        .await
+                        .expect("runs"),
+                    tables
+                        .analytics_runs(staff, filter, bucket, limit)
+                        .await
+                        .expect("runs"),
+                    "{step}: {limit} {bucket:?} runs of {filter:?}"
+                );
+            }
         }
     }
 }
@@ -617,7 +620,8 @@ async fn set_run_times(db: &TestDb, id: RunId, started: DateTime<Utc>, completed
 }
 
 /// Runs spread over hours (moved back with SQL: the API never changes `started_at`); the hourly
-/// chart's latest `limit` hours are the latest that have runs, however far apart.
+/// chart's latest `limit` hours are the latest that have runs, however far apart. An hour whose
+/// runs all moved to another project and app (its counters summing to zero) is not one of them.
 async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
     let s = seed(&db.store).await;
     let w9 = workflow(&db.store, &s.alice, 9, "hourly", json!({})).await;
@@ -627,29 +631,53 @@ async fn the_hourly_chart_keeps_the_latest_hours_that_have_runs(db: TestDb) {
         let id = moved_run(&db.store, &s.alice, w9.id, "success", |at| at).await;
         set_run_times(&db, id, started, started).await;
     }
+    let leaving = workflow(&db.store, &s.alice, 9, "hourly", json!({})).await;
+    for hours in [1, 3] {
+        let started = now - TimeDelta::hours(hours);
+        let id = moved_run(&db.store, &s.alice, leaving.id, "failed", |at| at).await;
+        set_run_times(&db, id, started, started).await;
+    }
+    let away = WorkflowChanges::patch_from_json(&json!({"project_id": 10, "app_name": "away"}))
+        .expect("valid");
+    db.store
+        .update_workflow(&s.alice, leaving.id, &away, None)
+        .await
+        .expect("move");
     let hour = |at: DateTime<Utc>| {
         at.with_minute(0)
             .and_then(|t| t.with_second(0))
             .and_then(|t| t.with_nanosecond(0))
             .expect("an hour")
     };
-    // Staff over an app step back through the hours; an owner reads their runs whole.
+    // Staff step back through the hours (the counters on PostgreSQL); an owner reads their runs
+    // whole.
     let app = AnalyticsFilter {
         app_name: Some("hourly".into()),
         ..Default::default()
     };
-    for actor in [&s.root, &s.alice] {
+    let project = AnalyticsFilter {
+        project_id: Some(9),
+        ..Default::default()
+    };
+    let both = AnalyticsFilter {
+        project_id: Some(9),
+        ..app.clone()
+    };
+    for (actor, filter) in [(&s.root, &app), (&s.root, &project), (&s.root, &both)]
+        .into_iter()
+        .chain([(&s.alice, &app), (&s.alice, &project)])
+    {
         for limit in [1_u64, 2, 3, 4, 10] {
             let series = db
                 .store
-                .analytics_runs(actor, &app, TimeBucket::Hour, limit)
+                .analytics_runs(actor, filter, TimeBucket::Hour, limit)
                 .await
                 .expect("series");
             let starts: Vec<_> = series.series.iter().map(|b| b.start).collect();
             let mut expected: Vec<_> = ago.iter().map(|at| hour(*at)).collect();
             expected.truncate(limit as usize);
             expected.reverse();
-            assert_eq!(starts, expected, "limit {limit}");
+            assert_eq!(starts, expected, "limit {limit} of {filter:?}");
             assert!(series.series.iter().all(|b| b.total == 1), "{series:?}");
         }
     }

@@ -432,8 +432,7 @@ impl Store {
         };
         let days = self.run_days(actor, filter);
         let rolled = (self.reads_rollups(actor, filter) || days.is_some())
-            .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit, days.as_ref()))
-            .flatten();
+            .then(|| Self::rolled_runs_chart(actor, filter, bucket, limit, days.as_ref()));
         let sql = match rolled {
             Some(sql) => sql,
             None => {

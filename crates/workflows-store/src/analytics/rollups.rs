@@ -4,7 +4,8 @@
 //! Used when no owner scope narrows the question (an owner's indexes serve theirs); with a time
 //! window, its whole days from the daily counters (migrations 13 and 14) and its ragged ends from
 //! the tables. A window narrowed to one project reads that project's runs from the tables (the
-//! daily duration histogram has no project), its usage from the counters.
+//! daily duration histogram has no project), its usage from the counters. Hourly charts read the
+//! hourly run counters of migration 16.
 
 use super::days::Days;
 use super::{
@@ -98,13 +99,14 @@ impl Sql {
         self
     }
 
-    /// `AND w.created_at …` for the whole days of a window, on workflows aliased `w`.
-    fn created_on(&mut self, days: Option<&Days>) -> &mut Self {
+    /// `AND <column> …` for the whole days of a window, on a time column (`w.created_at`, an
+    /// hourly counter's `c.hour`).
+    fn on_whole_days(&mut self, column: &str, days: Option<&Days>) -> &mut Self {
         if let Some(first) = days.and_then(Days::first_midnight) {
-            self.push(" AND w.created_at >= ").bind(first);
+            self.push(&format!(" AND {column} >= ")).bind(first);
         }
         if let Some(end) = days.and_then(Days::end_midnight) {
-            self.push(" AND w.created_at < ").bind(end);
+            self.push(&format!(" AND {column} < ")).bind(end);
         }
         self
     }
@@ -283,7 +285,7 @@ impl Store {
                 " UNION ALL SELECT 0, 0, p.executions FROM {PENDING} WHERE 1 = 1"
             ))
             .scope(actor, filter)
-            .created_on(days);
+            .on_whole_days("w.created_at", days);
         if let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) {
             sql.push(
                 " UNION ALL SELECT 1, CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END, \
@@ -413,7 +415,7 @@ impl Store {
                      CROSS JOIN LATERAL workflows_molecules_of(w.molecules_used) AS m WHERE 1 = 1"
                 ))
                 .scope(actor, filter)
-                .created_on(days)
+                .on_whole_days("w.created_at", days)
                 .ragged_uses(actor, filter, days, &["molecule"], PG_MOLECULE_USES, |_| {});
         };
         self.top_usage(&["molecule"], filter, limit, days, rows)
@@ -456,7 +458,7 @@ impl Store {
             of_molecule(sql, "a.molecule");
             sql.push(") a WHERE 1 = 1")
                 .scope(actor, filter)
-                .created_on(days)
+                .on_whole_days("w.created_at", days)
                 .ragged_uses(actor, filter, days, &["atom"], ATOM_USES, |sql| {
                     of_molecule(sql, "a.molecule")
                 });
@@ -470,14 +472,16 @@ impl Store {
                  FROM {PENDING} JOIN workflows_workflowatom a ON a.workflow_id = w.id WHERE 1 = 1"
             ));
             of_molecule(sql, "a.molecule");
-            sql.scope(actor, filter).created_on(days).ragged_uses(
-                actor,
-                filter,
-                days,
-                &["molecule", "atom"],
-                PAIR_USES,
-                |sql| of_molecule(sql, "a.molecule"),
-            );
+            sql.scope(actor, filter)
+                .on_whole_days("w.created_at", days)
+                .ragged_uses(
+                    actor,
+                    filter,
+                    days,
+                    &["molecule", "atom"],
+                    PAIR_USES,
+                    |sql| of_molecule(sql, "a.molecule"),
+                );
         };
         Self::atom_usage(
             self.top_usage(&["atom"], filter, limit, days, atoms),
@@ -580,53 +584,88 @@ impl Store {
             .collect()
     }
 
-    /// The runs chart's statement for day and week buckets: finished runs from the daily
-    /// counters, the rest live. Hours are finer than the counters, so they read the runs table.
+    /// The runs chart's statement: finished runs from the counters (per hour, migration 16; per
+    /// day, for days and weeks), the rest live.
     pub(super) fn rolled_runs_chart(
         actor: &Actor,
         filter: &AnalyticsFilter,
         bucket: TimeBucket,
         limit: u64,
         days: Option<&Days>,
-    ) -> Option<Sql> {
-        let unit = match bucket {
-            TimeBucket::Hour => return None,
-            TimeBucket::Day => "day",
-            TimeBucket::Week => "week",
-        };
-        let text = |at: &str| {
+    ) -> Sql {
+        let text = |unit: &str, at: &str| {
             format!("to_char(date_trunc('{unit}', {at}), 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')")
         };
+        let (unit, counters, counted_at) = match bucket {
+            TimeBucket::Hour => ("hour", "workflows_run_hourly", "c.hour AT TIME ZONE 'UTC'"),
+            TimeBucket::Day => ("day", "workflows_run_daily", "c.day::timestamp"),
+            TimeBucket::Week => ("week", "workflows_run_daily", "c.day::timestamp"),
+        };
+        let mut sql = Sql::new(DbBackend::Postgres, "WITH RECURSIVE ");
+        if bucket == TimeBucket::Hour {
+            sql.latest_counted_hours(filter, limit, days).push(", ");
+        }
         // Counted per bucket first: a counter's shards (or a move's subtraction) may leave rows
         // that cancel out, and a bucket whose runs all went must not take one of the `limit`.
-        let mut sql = Sql::new(
-            DbBackend::Postgres,
-            &format!(
-                "WITH counted AS (SELECT bucket, status, SUM(n)::bigint AS n FROM (\
-                 SELECT {} AS bucket, c.status, c.runs AS n \
-                 FROM workflows_run_daily c WHERE c.runs <> 0",
-                text("c.day::timestamp")
-            ),
+        sql.push(&format!(
+            "counted AS (SELECT bucket, status, SUM(n)::bigint AS n FROM (\
+             SELECT {} AS bucket, c.status, c.runs AS n FROM {counters} c WHERE c.runs <> 0",
+            text(unit, counted_at)
+        ))
+        .rollup_scope(filter);
+        if bucket == TimeBucket::Hour {
+            sql.push(" AND c.hour >= (SELECT min(start) FROM hours)")
+                .on_whole_days("c.hour", days);
+        } else {
+            sql.on_days(days);
+        }
+        let started = text(unit, "r.started_at AT TIME ZONE 'UTC'");
+        sql.push(&format!(
+            " UNION ALL SELECT {started}, COALESCE(r.status, 'pending'), 1"
+        ))
+        .live_runs(actor, filter)
+        .window("r.started_at", filter)
+        .ragged_runs(actor, filter, days, &format!("{started}, r.status, 1"))
+        .push(
+            ") runs_in GROUP BY bucket, status HAVING SUM(n) <> 0), \
+             recent AS (SELECT DISTINCT bucket FROM counted ORDER BY bucket DESC LIMIT ",
+        )
+        .bind(limit as i64)
+        .push(
+            ") SELECT bucket, status, n FROM counted \
+             WHERE bucket IN (SELECT bucket FROM recent) ORDER BY bucket",
         );
-        let started = text("r.started_at AT TIME ZONE 'UTC'");
-        sql.rollup_scope(filter)
-            .on_days(days)
-            .push(&format!(
-                " UNION ALL SELECT {started}, COALESCE(r.status, 'pending'), 1"
-            ))
-            .live_runs(actor, filter)
-            .window("r.started_at", filter)
-            .ragged_runs(actor, filter, days, &format!("{started}, r.status, 1"))
-            .push(
-                ") runs_in GROUP BY bucket, status HAVING SUM(n) <> 0), \
-                 recent AS (SELECT DISTINCT bucket FROM counted ORDER BY bucket DESC LIMIT ",
-            )
-            .bind(limit as i64)
-            .push(
-                ") SELECT bucket, status, n FROM counted \
-                 WHERE bucket IN (SELECT bucket FROM recent) ORDER BY bucket",
-            );
-        Some(sql)
+        sql
+    }
+}
+
+impl Sql {
+    /// `hours(start, n)`: the latest `limit` hours whose counters hold runs, stepping back through
+    /// the hourly counters one index probe per hour (led by the project, the app or the hour),
+    /// so the chart reads those hours' counter rows rather than every hour's. An hour whose rows
+    /// cancel out (runs moved away) is passed over. `min(start)` bounds the chart: the live runs
+    /// and ragged ends can only add hours, pushing the chart's oldest hour later, never earlier.
+    fn latest_counted_hours(
+        &mut self,
+        filter: &AnalyticsFilter,
+        limit: u64,
+        days: Option<&Days>,
+    ) -> &mut Self {
+        self.push(
+            "hours(start, n) AS (SELECT 'infinity'::timestamptz, 0 \
+             UNION ALL SELECT x.hour, h.n + (SELECT CASE WHEN SUM(c.runs) <> 0 THEN 1 ELSE 0 END \
+             FROM workflows_run_hourly c WHERE c.hour = x.hour",
+        )
+        .rollup_scope(filter)
+        .push(
+            ") FROM hours h CROSS JOIN LATERAL (SELECT c.hour FROM workflows_run_hourly c \
+             WHERE c.hour < h.start",
+        )
+        .rollup_scope(filter)
+        .on_whole_days("c.hour", days)
+        .push(" ORDER BY c.hour DESC LIMIT 1) x WHERE h.n < ")
+        .bind(limit as i64)
+        .push(")")
     }
 }
 
