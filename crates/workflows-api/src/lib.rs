@@ -15,6 +15,7 @@ pub mod routes;
 pub mod schema;
 pub mod session;
 pub mod settings;
+pub mod sliced;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

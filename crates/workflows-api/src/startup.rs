@@ -141,6 +141,10 @@ impl Application {
         let app_settings = settings.clone();
         let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_seconds)
+            .h1_write_buffer_size(crate::sliced::BODY_SLICE)
+            // An answer in several writes must not wait on Nagle for the client's delayed ACK
+            // (list pages took 40 ms more at the median without it).
+            .tcp_nodelay(true)
             .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);

@@ -100,7 +100,7 @@ pub fn page_response<T: serde::Serialize>(
     page: workflows_domain::Page<T>,
 ) -> HttpResponse {
     let (next, previous) = query.page_links(req, &page);
-    HttpResponse::Ok().json(PageBody {
+    crate::sliced::json_in_slices(&PageBody {
         count: page.count,
         next,
         previous,
