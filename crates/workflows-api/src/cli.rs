@@ -184,6 +184,12 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<()> {
         bootstrap_admin(&store, &settings, app.port()).await?;
     }
     tracing::info!(host = %settings.server.host, port = app.port(), base_path = %settings.server.base_path, with_worker, "serving");
+    let server = app.handle();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stop signal: finishing the requests under way");
+        server.stop(true).await;
+    });
     app.run_until_stopped().await?;
     // The server has finished its requests; the worker hands back the runs it has under way.
     stop_worker.cancel();

@@ -141,6 +141,9 @@ impl Application {
         let app_settings = settings.clone();
         let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
             .shutdown_timeout(settings.server.shutdown_grace_seconds)
+            // `serve` stops the server gracefully on SIGINT and SIGTERM alike; actix's own
+            // handling force-closes connections on SIGINT (Ctrl-C), dropping requests mid-query.
+            .disable_signals()
             .h1_write_buffer_size(crate::sliced::BODY_SLICE)
             // An answer in several writes must not wait on Nagle for the client's delayed ACK
             // (list pages took 40 ms more at the median without it).
@@ -159,7 +162,13 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish within the grace period.
+    /// Stops the server from elsewhere: `stop(true)` finishes the requests under way first.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through [`Application::handle`], letting in-flight requests finish
+    /// within the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

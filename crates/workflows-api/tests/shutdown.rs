@@ -1,4 +1,5 @@
-//! SIGTERM during requests: the server stops accepting, finishes what it has, then exits.
+//! SIGTERM (an orchestrator) or SIGINT (Ctrl-C) during requests: the server stops accepting,
+//! finishes what it has, then exits.
 
 mod support;
 
@@ -9,6 +10,16 @@ use support::{Server, read_status, request};
 
 #[test]
 fn sigterm_finishes_in_flight_requests_before_exiting() {
+    finishes_in_flight_requests_before_exiting_on("TERM");
+}
+
+// actix's own handling force-closes connections on SIGINT; the service stops on it gracefully.
+#[test]
+fn sigint_finishes_in_flight_requests_before_exiting() {
+    finishes_in_flight_requests_before_exiting_on("INT");
+}
+
+fn finishes_in_flight_requests_before_exiting_on(signal: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -18,7 +29,7 @@ fn sigterm_finishes_in_flight_requests_before_exiting() {
     let body = r#"{"project_id": 1, "project_name": "P", "name": "in flight"}"#;
     let (first_half, second_half) = body.split_at(body.len() / 2);
 
-    // Requests whose bodies are still arriving when SIGTERM comes.
+    // Requests whose bodies are still arriving when the signal comes.
     let mut in_flight: Vec<TcpStream> = (0..20)
         .map(|_| {
             let mut stream = TcpStream::connect(&server.address).expect("connect");
@@ -34,7 +45,7 @@ fn sigterm_finishes_in_flight_requests_before_exiting() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    server.terminate();
+    server.signal(signal);
     std::thread::sleep(Duration::from_millis(500));
 
     // New connections are no longer served...
@@ -46,7 +57,7 @@ fn sigterm_finishes_in_flight_requests_before_exiting() {
         None,
         Duration::from_secs(2),
     );
-    assert_eq!(after, None, "a request after SIGTERM was served");
+    assert_eq!(after, None, "a request after SIG{signal} was served");
 
     // ...but every request already under way completes.
     let statuses: Vec<Option<u16>> = in_flight

@@ -92,11 +92,16 @@ impl Server {
 
     /// Sends SIGTERM, as an orchestrator stopping the service would.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends the signal named (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -TERM");
+        assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
     }
 
     /// Waits for the process to exit, up to `limit`.
