@@ -22,6 +22,15 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Counts every finished run into the (empty) hourly table: the migration's fill and the rebuild's.
+const FILL: &str =
+    "INSERT INTO workflows_run_hourly (hour, project_id, app_name, status, shard, runs)
+    SELECT workflows_hour_of(r.started_at), w.project_id, w.app_name, r.status, 0, COUNT(*)
+    FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id
+    WHERE workflows_rolled_status(r.status)
+    GROUP BY 1, 2, 3, 4 ORDER BY 1;";
+
+/// `{FILL}` stands for [`FILL`].
 const POSTGRES_UP: &str = r#"
 CREATE FUNCTION workflows_hour_of(at timestamptz) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
     SELECT date_trunc('hour', at, 'UTC')
@@ -37,11 +46,7 @@ CREATE TABLE workflows_run_hourly (
     CONSTRAINT workflows_run_hourly_key
         UNIQUE NULLS NOT DISTINCT (hour, project_id, app_name, status, shard)
 );
-INSERT INTO workflows_run_hourly (hour, project_id, app_name, status, shard, runs)
-SELECT workflows_hour_of(r.started_at), w.project_id, w.app_name, r.status, 0, COUNT(*)
-FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id
-WHERE workflows_rolled_status(r.status)
-GROUP BY 1, 2, 3, 4 ORDER BY 1;
+{FILL}
 CREATE INDEX workflows_run_hourly_project_idx ON workflows_run_hourly (project_id, hour);
 CREATE INDEX workflows_run_hourly_app_idx ON workflows_run_hourly (app_name, hour);
 ANALYZE workflows_run_hourly;
@@ -67,11 +72,7 @@ CREATE FUNCTION workflows_analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $
 BEGIN
     PERFORM workflows_analytics_rebuild_by_day();
     TRUNCATE workflows_run_hourly;
-    INSERT INTO workflows_run_hourly (hour, project_id, app_name, status, shard, runs)
-    SELECT workflows_hour_of(r.started_at), w.project_id, w.app_name, r.status, 0, COUNT(*)
-    FROM workflows_workflowrun r JOIN workflows_workflow w ON w.id = r.workflow_id
-    WHERE workflows_rolled_status(r.status)
-    GROUP BY 1, 2, 3, 4 ORDER BY 1;
+    {FILL}
 END
 $$;
 
@@ -127,7 +128,7 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             manager
                 .get_connection()
-                .execute_unprepared(POSTGRES_UP)
+                .execute_unprepared(&POSTGRES_UP.replace("{FILL}", FILL))
                 .await?;
         }
         Ok(())
