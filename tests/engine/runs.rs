@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use workflows_domain::{RunStatus, WorkflowChanges};
 use workflows_engine::{EngineConfig, RetryPolicy};
+use workflows_store::ProgressWrite;
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -19,6 +20,7 @@ on_both_backends!(
     without_nodes_molecules_used_run_in_order,
     a_run_whose_workers_keep_dying_fails_after_the_claim_limit,
     runs_written_by_another_app_are_queued_and_executed,
+    progress_written_together_reaches_only_the_runs_still_held,
 );
 
 fn diamond(extra_atoms: serde_json::Value) -> serde_json::Value {
@@ -412,5 +414,67 @@ async fn runs_written_by_another_app_are_queued_and_executed(db: TestDb) {
     assert_eq!(
         done.result_data["molecules"]["m"]["atoms"][0]["output"]["molecule_id"],
         "m"
+    );
+}
+
+async fn progress_written_together_reaches_only_the_runs_still_held(db: TestDb) {
+    let root = staff(&db.store).await;
+    let w = workflow(
+        &db.store,
+        &root,
+        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.noop"]}}),
+    )
+    .await;
+    for _ in 0..3 {
+        execute(&db.store, &root, &w, None).await;
+    }
+    let claimed = db
+        .store
+        .claim_runs("batcher", 10, Duration::from_secs(60))
+        .await
+        .expect("claim");
+    let [kept, cancelled, taken] = [0, 1, 2].map(|i| (claimed[i].run.id, claimed[i].lease.clone()));
+    db.store
+        .cancel_run(&root, cancelled.0)
+        .await
+        .expect("cancel");
+    let write = |(id, owner): &(workflows_domain::RunId, String), data| ProgressWrite {
+        id: *id,
+        owner: owner.clone(),
+        result_data: data,
+    };
+    let held = db
+        .store
+        .save_progress_batch(&[
+            write(&kept, json!({"picture": 1})),
+            write(&cancelled, json!({"picture": "late"})),
+            write(
+                &(taken.0, "another-worker/1".to_owned()),
+                json!({"picture": "stolen"}),
+            ),
+            write(&kept, json!({"picture": 2})),
+        ])
+        .await
+        .expect("write");
+    assert_eq!(held, [true, false, false, true]);
+    let read = |id| db.store.get_run(&root, id);
+    assert_eq!(
+        read(kept.0).await.expect("run").result_data,
+        json!({"picture": 2})
+    );
+    assert_ne!(
+        read(cancelled.0).await.expect("run").result_data,
+        json!({"picture": "late"})
+    );
+    assert_ne!(
+        read(taken.0).await.expect("run").result_data,
+        json!({"picture": "stolen"})
+    );
+    assert!(
+        db.store
+            .save_progress_batch(&[])
+            .await
+            .expect("nothing")
+            .is_empty()
     );
 }

@@ -52,6 +52,7 @@ mod http;
 mod progress;
 mod runner;
 mod worker;
+mod writer;
 
 pub use builtin::{BUILTIN_PREFIX, BuiltinExecutor};
 pub use cleaner::RetentionCleaner;

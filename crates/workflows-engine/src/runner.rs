@@ -1,13 +1,14 @@
 //! Executes one claimed run: molecules in dependency order (independent branches at once, up to a
-//! limit), each molecule's atoms in order with retries. Finished atoms are written at once; other
-//! progress (starts, retries, molecule ends) is coalesced to one write per run every
-//! [`PROGRESS_EVERY`], and the end is always written.
+//! limit), each molecule's atoms in order with retries. Finished atoms are written at once (through
+//! the worker's group-committing [`ProgressWriter`]); other progress (starts, retries, molecule
+//! ends) is coalesced to one write per run every [`PROGRESS_EVERY`], and the end is always written.
 
 use crate::EngineError;
 use crate::config::EngineConfig;
 use crate::executor::{AtomCall, AtomError, ExecutorRegistry};
 use crate::progress::{Progress, StepStatus};
 use crate::worker::EngineStats;
+use crate::writer::ProgressWriter;
 use chrono::Utc;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// What the worker shares with each run it executes.
 pub(crate) struct RunContext {
     pub store: Store,
+    pub progress: ProgressWriter,
     pub registry: Arc<ExecutorRegistry>,
     pub config: Arc<EngineConfig>,
     pub stats: Arc<EngineStats>,
@@ -92,18 +94,16 @@ impl Live {
         self.dirty.store(false, Ordering::Relaxed);
         match self
             .ctx
-            .store
-            .save_progress(self.run_id, &self.lease, &progress.to_json())
+            .progress
+            .save(self.run_id, &self.lease, progress.to_json())
             .await
         {
-            Ok(true) => {}
+            Some(true) => {}
             // A refused write means the run is no longer ours.
-            Ok(false) => self.lost.cancel(),
-            // A passing database error: the next write carries this change too.
-            Err(e) => {
-                self.dirty.store(true, Ordering::Relaxed);
-                tracing::warn!(run_id = self.run_id.0, error = ?e, "could not write progress");
-            }
+            Some(false) => self.lost.cancel(),
+            // A passing database error (the writer logged it): the next write carries this
+            // change too.
+            None => self.dirty.store(true, Ordering::Relaxed),
         }
     }
 }

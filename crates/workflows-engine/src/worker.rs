@@ -5,6 +5,7 @@ use crate::EngineError;
 use crate::config::EngineConfig;
 use crate::executor::ExecutorRegistry;
 use crate::runner::{RunContext, RunEnd, execute_run};
+use crate::writer::ProgressWriter;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,6 +13,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use workflows_store::Store;
+
+/// How long a busy worker waits for more free slots before it claims (see `gather_free_slots`).
+const CLAIM_GATHER: Duration = Duration::from_millis(5);
 
 /// Counters of one worker process, for `/metrics`.
 #[derive(Debug, Default)]
@@ -75,8 +79,10 @@ impl Worker {
     /// Claims and executes runs until `shutdown` is cancelled; then stops claiming, hands back the
     /// runs under way, and returns once they are handed back.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), EngineError> {
+        let (progress, progress_writer) = ProgressWriter::start(self.store.clone());
         let context = Arc::new(RunContext {
             store: self.store.clone(),
+            progress,
             registry: self.registry.clone(),
             config: self.config.clone(),
             stats: self.stats.clone(),
@@ -101,6 +107,7 @@ impl Worker {
                     Err(e) => tracing::warn!(error = ?e, "could not sweep expired leases"),
                 }
             }
+            gather_free_slots(&mut running, self.config.concurrency, &shutdown).await;
             let free = self.config.concurrency.saturating_sub(running.len()) as u64;
             let claimed = match self
                 .store
@@ -145,7 +152,33 @@ impl Worker {
         tracing::info!(worker = %self.id, under_way = running.len(), "worker stopping; handing back runs under way");
         while running.join_next().await.is_some() {}
         listener.abort();
+        // The last handle to the writer goes with the context; its task then ends.
+        drop(context);
+        if let Err(e) = progress_writer.await {
+            tracing::warn!(error = %e, "the progress writer stopped abnormally");
+        }
         Ok(())
+    }
+}
+
+/// A busy worker whose runs are finishing one by one would otherwise claim one run per finished
+/// run, and its claims, one statement at a time, would cap its rate (1.4 ms each while the
+/// database committed progress for 16 runs). So with runs under way and fewer than a quarter of
+/// the slots free, it waits up to [`CLAIM_GATHER`] for more to free up and claims them together.
+/// An idle worker claims at once.
+async fn gather_free_slots(running: &mut JoinSet<()>, slots: usize, shutdown: &CancellationToken) {
+    let enough = (slots / 4).max(1);
+    if running.is_empty() || slots.saturating_sub(running.len()) >= enough {
+        return;
+    }
+    let gathered = tokio::time::sleep(CLAIM_GATHER);
+    tokio::pin!(gathered);
+    while slots.saturating_sub(running.len()) < enough {
+        tokio::select! {
+            () = &mut gathered => return,
+            Some(_) = running.join_next() => {}
+            () = shutdown.cancelled() => return,
+        }
     }
 }
 

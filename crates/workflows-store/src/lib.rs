@@ -20,7 +20,7 @@ mod users;
 mod workflows;
 
 pub use connect::ConnectSettings;
-pub use engine::{ClaimedRun, RunNotifications};
+pub use engine::{ClaimedRun, ProgressWrite, RunNotifications};
 pub use error::{StoreError, StoreResult};
 pub use stats::PoolStats;
 pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
