@@ -2,9 +2,10 @@ use crate::harness::{builtins, config, execute, staff, start, until, until_done,
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use workflows_domain::RunId;
 use workflows_domain::{RunStatus, WorkflowChanges};
 use workflows_engine::{EngineConfig, RetryPolicy};
-use workflows_store::ProgressWrite;
+use workflows_store::{RunEnding, RunWrite};
 use workflows_tests::{TestDb, on_both_backends};
 
 on_both_backends!(
@@ -20,7 +21,7 @@ on_both_backends!(
     without_nodes_molecules_used_run_in_order,
     a_run_whose_workers_keep_dying_fails_after_the_claim_limit,
     runs_written_by_another_app_are_queued_and_executed,
-    progress_written_together_reaches_only_the_runs_still_held,
+    writes_sent_together_reach_only_the_runs_still_held,
 );
 
 fn diamond(extra_atoms: serde_json::Value) -> serde_json::Value {
@@ -417,7 +418,7 @@ async fn runs_written_by_another_app_are_queued_and_executed(db: TestDb) {
     );
 }
 
-async fn progress_written_together_reaches_only_the_runs_still_held(db: TestDb) {
+async fn writes_sent_together_reach_only_the_runs_still_held(db: TestDb) {
     let root = staff(&db.store).await;
     let w = workflow(
         &db.store,
@@ -425,7 +426,7 @@ async fn progress_written_together_reaches_only_the_runs_still_held(db: TestDb) 
         json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.noop"]}}),
     )
     .await;
-    for _ in 0..3 {
+    for _ in 0..4 {
         execute(&db.store, &root, &w, None).await;
     }
     let claimed = db
@@ -433,26 +434,29 @@ async fn progress_written_together_reaches_only_the_runs_still_held(db: TestDb) 
         .claim_runs("batcher", 10, Duration::from_secs(60))
         .await
         .expect("claim");
-    let [kept, cancelled, taken] = [0, 1, 2].map(|i| (claimed[i].run.id, claimed[i].lease.clone()));
+    let [kept, cancelled, taken, ended] =
+        [0, 1, 2, 3].map(|i| (claimed[i].run.id, claimed[i].lease.clone()));
     db.store
         .cancel_run(&root, cancelled.0)
         .await
         .expect("cancel");
-    let write = |(id, owner): &(workflows_domain::RunId, String), data| ProgressWrite {
+    let write = |(id, owner): &(RunId, String), data, end| RunWrite {
         id: *id,
         owner: owner.clone(),
         result_data: data,
+        end,
     };
     let held = db
         .store
-        .save_progress_batch(&[
-            write(&kept, json!({"picture": 1})),
-            write(&cancelled, json!({"picture": "late"})),
+        .write_runs(&[
+            write(&kept, json!({"picture": 1}), None),
+            write(&cancelled, json!({"picture": "late"}), None),
             write(
                 &(taken.0, "another-worker/1".to_owned()),
                 json!({"picture": "stolen"}),
+                None,
             ),
-            write(&kept, json!({"picture": 2})),
+            write(&kept, json!({"picture": 2}), None),
         ])
         .await
         .expect("write");
@@ -470,11 +474,37 @@ async fn progress_written_together_reaches_only_the_runs_still_held(db: TestDb) 
         read(taken.0).await.expect("run").result_data,
         json!({"picture": "stolen"})
     );
-    assert!(
-        db.store
-            .save_progress_batch(&[])
-            .await
-            .expect("nothing")
-            .is_empty()
+    // One run ends in the same statement as another's progress, which keeps its own status.
+    let failed = RunEnding {
+        status: RunStatus::Failed,
+        error_message: Some("boom".to_owned()),
+    };
+    let held = db
+        .store
+        .write_runs(&[
+            write(&kept, json!({"picture": 3}), None),
+            write(&ended, json!({"picture": "last"}), Some(failed)),
+        ])
+        .await
+        .expect("write");
+    assert_eq!(held, [true, true]);
+    let still = read(kept.0).await.expect("run");
+    assert_eq!(
+        (still.status, still.result_data, still.completed_at),
+        (RunStatus::Running, json!({"picture": 3}), None)
     );
+    let over = read(ended.0).await.expect("run");
+    assert_eq!(over.status, RunStatus::Failed);
+    assert_eq!(over.error_message.as_deref(), Some("boom"));
+    assert_eq!(over.result_data, json!({"picture": "last"}));
+    assert!(over.completed_at.is_some());
+    // Its claim is spent: a late write is refused.
+    assert_eq!(
+        db.store
+            .write_runs(&[write(&ended, json!({"picture": "after"}), None)])
+            .await
+            .expect("write"),
+        [false]
+    );
+    assert!(db.store.write_runs(&[]).await.expect("nothing").is_empty());
 }

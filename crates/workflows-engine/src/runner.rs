@@ -1,6 +1,6 @@
 //! Executes one claimed run: molecules in dependency order (independent branches at once, up to a
 //! limit), each molecule's atoms in order with retries. Finished atoms are written at once (through
-//! the worker's group-committing [`ProgressWriter`]); other progress (starts, retries, molecule
+//! the worker's group-committing [`RunWriter`]); other progress (starts, retries, molecule
 //! ends) is coalesced to one write per run every [`PROGRESS_EVERY`], and the end is always written.
 
 use crate::EngineError;
@@ -8,7 +8,7 @@ use crate::config::EngineConfig;
 use crate::executor::{AtomCall, AtomError, ExecutorRegistry};
 use crate::progress::{Progress, StepStatus};
 use crate::worker::EngineStats;
-use crate::writer::ProgressWriter;
+use crate::writer::RunWriter;
 use chrono::Utc;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// What the worker shares with each run it executes.
 pub(crate) struct RunContext {
     pub store: Store,
-    pub progress: ProgressWriter,
+    pub writer: RunWriter,
     pub registry: Arc<ExecutorRegistry>,
     pub config: Arc<EngineConfig>,
     pub stats: Arc<EngineStats>,
@@ -94,7 +94,7 @@ impl Live {
         self.dirty.store(false, Ordering::Relaxed);
         match self
             .ctx
-            .progress
+            .writer
             .save(self.run_id, &self.lease, progress.to_json())
             .await
         {
@@ -137,16 +137,15 @@ pub(crate) async fn execute_run(
             "the run was taken up {} times and never finished (its workers stopped or crashed); giving up",
             claimed.claims - 1
         );
-        let finished = ctx
-            .store
-            .finish_run(
-                run_id,
-                &lease,
-                RunStatus::Failed,
-                Some(error),
-                &claimed.run.result_data,
-            )
-            .await?;
+        let finished = finish(
+            &ctx,
+            run_id,
+            &lease,
+            RunStatus::Failed,
+            Some(error),
+            claimed.run.result_data.clone(),
+        )
+        .await?;
         return Ok(if finished {
             RunEnd::Finished(RunStatus::Failed)
         } else {
@@ -186,15 +185,27 @@ pub(crate) async fn execute_run(
         progress.skip_unfinished(Utc::now());
         progress.to_json()
     };
-    let finished = ctx
-        .store
-        .finish_run(run_id, &lease, status, error, &result_data)
-        .await?;
+    let finished = finish(&ctx, run_id, &lease, status, error, result_data).await?;
     Ok(if finished {
         RunEnd::Finished(status)
     } else {
         RunEnd::Lost
     })
+}
+
+/// Ends the run through the worker's writer; `false` when the claim no longer holds it.
+async fn finish(
+    ctx: &RunContext,
+    run_id: RunId,
+    lease: &str,
+    status: RunStatus,
+    error: Option<String>,
+    result_data: Value,
+) -> Result<bool, EngineError> {
+    ctx.writer
+        .finish(run_id, lease, status, error, result_data)
+        .await
+        .ok_or_else(|| EngineError::Task("the run's end could not be written".to_owned()))
 }
 
 enum Schedule {

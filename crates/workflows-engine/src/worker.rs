@@ -5,7 +5,7 @@ use crate::EngineError;
 use crate::config::EngineConfig;
 use crate::executor::ExecutorRegistry;
 use crate::runner::{RunContext, RunEnd, execute_run};
-use crate::writer::ProgressWriter;
+use crate::writer::RunWriter;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -79,10 +79,10 @@ impl Worker {
     /// Claims and executes runs until `shutdown` is cancelled; then stops claiming, hands back the
     /// runs under way, and returns once they are handed back.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), EngineError> {
-        let (progress, progress_writer) = ProgressWriter::start(self.store.clone());
+        let (writer, writer_task) = RunWriter::start(self.store.clone());
         let context = Arc::new(RunContext {
             store: self.store.clone(),
-            progress,
+            writer,
             registry: self.registry.clone(),
             config: self.config.clone(),
             stats: self.stats.clone(),
@@ -154,8 +154,8 @@ impl Worker {
         listener.abort();
         // The last handle to the writer goes with the context; its task then ends.
         drop(context);
-        if let Err(e) = progress_writer.await {
-            tracing::warn!(error = %e, "the progress writer stopped abnormally");
+        if let Err(e) = writer_task.await {
+            tracing::warn!(error = %e, "the run writer stopped abnormally");
         }
         Ok(())
     }

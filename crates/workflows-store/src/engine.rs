@@ -13,64 +13,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use workflows_domain::{ExecutionPlan, RunId, RunStatus, Workflow, WorkflowRun};
-
-/// One run's live picture for [`Store::save_progress_batch`].
-#[derive(Debug, Clone)]
-pub struct ProgressWrite {
-    /// The run.
-    pub id: RunId,
-    /// The lease the writing claim holds ([`ClaimedRun::lease`]).
-    pub owner: String,
-    /// Its `result_data`.
-    pub result_data: Value,
-}
-
-/// One UPDATE for a batch of progress writes on PostgreSQL, its rows a `VALUES` list. A list
-/// lets the planner count the rows and probe the primary key for each; a set-returning function
-/// (`jsonb_to_recordset`) is guessed at 100 rows, which made it scan every running run's lease
-/// instead (1.2 ms with 3,000 lease entries, against 0.15 ms by key). The list is padded to a
-/// power of two with rows no run matches (id 0), so a connection prepares at most nine shapes.
-fn progress_batch_statement<'a>(
-    writes: impl ExactSizeIterator<Item = &'a ProgressWrite>,
-) -> Statement {
-    let rows = writes.len().next_power_of_two();
-    let mut sql =
-        String::from("UPDATE workflows_workflowrun r SET result_data = v.data FROM (VALUES ");
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows * 3);
-    for write in writes {
-        values.push(write.id.0.into());
-        values.push(write.owner.as_str().into());
-        values.push(write.result_data.clone().into());
-    }
-    while values.len() < rows * 3 {
-        values.push(0i64.into());
-        values.push("".into());
-        values.push(Value::Null.into());
-    }
-    for row in 0..rows {
-        let at = row * 3;
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}::bigint, ${}::text, ${}::jsonb)",
-            at + 1,
-            at + 2,
-            at + 3
-        ));
-    }
-    // The lease's owner is part of the join, so a write whose claim is gone joins nothing,
-    // exactly as `held_by` refuses it one at a time.
-    sql.push_str(
-        ") AS v(id, owner, data) \
-         WHERE r.id = v.id AND r.lease_owner = v.owner AND r.status = 'running' \
-         RETURNING r.id, v.owner",
-    );
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
 
 /// A run a worker now holds.
 #[derive(Debug, Clone)]
@@ -105,6 +49,33 @@ fn held_by(id: RunId, owner: &str) -> sea_orm::Condition {
         .add(run::Column::Id.eq(id.0))
         .add(run::Column::LeaseOwner.eq(owner))
         .add(run::Column::Status.eq(RunStatus::Running.as_str()))
+}
+
+/// Stores a run's live picture if `owner` still holds it.
+pub(crate) fn progress_update(
+    id: RunId,
+    owner: &str,
+    result_data: &Value,
+) -> sea_orm::UpdateMany<run::Entity> {
+    run::Entity::update_many()
+        .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
+        .filter(held_by(id, owner))
+}
+
+/// Ends a run in a terminal status and lets go of its lease, if `owner` still holds it.
+pub(crate) fn finish_update(
+    id: RunId,
+    owner: &str,
+    status: RunStatus,
+    error_message: Option<String>,
+    result_data: &Value,
+) -> sea_orm::UpdateMany<run::Entity> {
+    without_lease(run::Entity::update_many())
+        .col_expr(run::Column::Status, Expr::val(status.as_str()))
+        .col_expr(run::Column::CompletedAt, Expr::val(now()))
+        .col_expr(run::Column::ErrorMessage, Expr::val(error_message))
+        .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
+        .filter(held_by(id, owner))
 }
 
 impl Store {
@@ -223,61 +194,10 @@ impl Store {
         owner: &str,
         result_data: &Value,
     ) -> StoreResult<bool> {
-        let updated = run::Entity::update_many()
-            .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
-            .filter(held_by(id, owner))
+        let updated = progress_update(id, owner, result_data)
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)
-    }
-
-    /// Stores several runs' live pictures in one statement and one commit, answering for each
-    /// write, in order, whether the worker still holds its run. A worker's runs finish atoms
-    /// faster than the database commits one write at a time; grouping them pays one commit (one
-    /// WAL flush) for all of them. A run named twice keeps its last picture.
-    pub async fn save_progress_batch(&self, writes: &[ProgressWrite]) -> StoreResult<Vec<bool>> {
-        if writes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut last: HashMap<(i64, &str), &ProgressWrite> = HashMap::with_capacity(writes.len());
-        for write in writes {
-            last.insert((write.id.0, write.owner.as_str()), write);
-        }
-        let held: HashSet<(i64, String)> = match self.backend() {
-            DbBackend::Postgres => self
-                .db
-                .query_all_raw(progress_batch_statement(last.values().copied()))
-                .await?
-                .iter()
-                .filter_map(|row| {
-                    let id = row.try_get::<i64>("", "id").ok()?;
-                    Some((id, row.try_get::<String>("", "owner").ok()?))
-                })
-                .collect(),
-            _ => {
-                let txn = self.db.begin().await?;
-                let mut held = HashSet::with_capacity(last.len());
-                for write in last.values() {
-                    let updated = run::Entity::update_many()
-                        .col_expr(
-                            run::Column::ResultData,
-                            Expr::val(write.result_data.clone()),
-                        )
-                        .filter(held_by(write.id, &write.owner))
-                        .exec(&txn)
-                        .await?;
-                    if updated.rows_affected == 1 {
-                        held.insert((write.id.0, write.owner.clone()));
-                    }
-                }
-                txn.commit().await?;
-                held
-            }
-        };
-        Ok(writes
-            .iter()
-            .map(|w| held.contains(&(w.id.0, w.owner.clone())))
-            .collect())
     }
 
     /// Ends a run the worker holds in a terminal status; `false` when it no longer holds it.
@@ -289,12 +209,7 @@ impl Store {
         error_message: Option<String>,
         result_data: &Value,
     ) -> StoreResult<bool> {
-        let updated = without_lease(run::Entity::update_many())
-            .col_expr(run::Column::Status, Expr::val(status.as_str()))
-            .col_expr(run::Column::CompletedAt, Expr::val(now()))
-            .col_expr(run::Column::ErrorMessage, Expr::val(error_message))
-            .col_expr(run::Column::ResultData, Expr::val(result_data.clone()))
-            .filter(held_by(id, owner))
+        let updated = finish_update(id, owner, status, error_message, result_data)
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)

@@ -13,6 +13,7 @@ mod error;
 mod history;
 mod paging;
 mod retention;
+mod run_writes;
 mod runs;
 mod stats;
 mod tokens;
@@ -20,8 +21,9 @@ mod users;
 mod workflows;
 
 pub use connect::ConnectSettings;
-pub use engine::{ClaimedRun, ProgressWrite, RunNotifications};
+pub use engine::{ClaimedRun, RunNotifications};
 pub use error::{StoreError, StoreResult};
+pub use run_writes::{RunEnding, RunWrite};
 pub use stats::PoolStats;
 pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
 pub use workflows::Execution;
