@@ -152,10 +152,13 @@ impl Worker {
         tracing::info!(worker = %self.id, under_way = running.len(), "worker stopping; handing back runs under way");
         while running.join_next().await.is_some() {}
         listener.abort();
-        // The last handle to the writer goes with the context; its task then ends.
+        // Every run has had its writes answered; the writer's task ends with the last handle to
+        // it, which an aborted task may hold a moment longer, so the wait is bounded.
         drop(context);
-        if let Err(e) = writer_task.await {
-            tracing::warn!(error = %e, "the run writer stopped abnormally");
+        match tokio::time::timeout(Duration::from_secs(5), writer_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the run writer stopped abnormally"),
+            Err(_) => tracing::warn!("the run writer was still open 5 s after the last run"),
         }
         Ok(())
     }
