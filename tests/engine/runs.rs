@@ -216,12 +216,13 @@ async fn runs_of_a_crashed_worker_are_taken_over_after_the_lease(db: TestDb) {
     assert_eq!(done.status, RunStatus::Success);
     assert_eq!(expiries, 1);
     // The crashed worker's late writes are refused.
-    assert!(
-        !db.store
-            .save_progress(run, "crashed-worker", &json!({}))
-            .await
-            .expect("write")
-    );
+    let late = RunWrite {
+        id: run,
+        owner: "crashed-worker".to_owned(),
+        result_data: json!({}),
+        end: None,
+    };
+    assert_eq!(db.store.write_runs(&[late]).await.expect("write"), [false]);
 }
 
 async fn runs_execute_the_workflow_as_it_was_when_created(db: TestDb) {

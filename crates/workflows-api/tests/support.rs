@@ -90,12 +90,8 @@ impl Server {
         }
     }
 
-    /// Sends SIGTERM, as an orchestrator stopping the service would.
-    pub fn terminate(&self) {
-        self.signal("TERM");
-    }
-
-    /// Sends the signal named (`TERM`, `INT`).
+    /// Sends the signal named: `TERM` as an orchestrator stopping the service would, `INT` as
+    /// Ctrl-C.
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .arg(format!("-{name}"))

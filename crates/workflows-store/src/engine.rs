@@ -187,34 +187,6 @@ impl Store {
         Ok(updated.rows_affected == 1)
     }
 
-    /// Stores the live picture of a run; `false` when the worker no longer holds it.
-    pub async fn save_progress(
-        &self,
-        id: RunId,
-        owner: &str,
-        result_data: &Value,
-    ) -> StoreResult<bool> {
-        let updated = progress_update(id, owner, result_data)
-            .exec(&self.db)
-            .await?;
-        Ok(updated.rows_affected == 1)
-    }
-
-    /// Ends a run the worker holds in a terminal status; `false` when it no longer holds it.
-    pub async fn finish_run(
-        &self,
-        id: RunId,
-        owner: &str,
-        status: RunStatus,
-        error_message: Option<String>,
-        result_data: &Value,
-    ) -> StoreResult<bool> {
-        let updated = finish_update(id, owner, status, error_message, result_data)
-            .exec(&self.db)
-            .await?;
-        Ok(updated.rows_affected == 1)
-    }
-
     /// Hands a run back to the queue (a worker shutting down before it finished).
     pub async fn release_run(&self, id: RunId, owner: &str) -> StoreResult<bool> {
         let updated = without_lease(run::Entity::update_many())

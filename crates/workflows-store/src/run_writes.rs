@@ -20,7 +20,8 @@ pub struct RunWrite {
     pub owner: String,
     /// Its `result_data`.
     pub result_data: Value,
-    /// `Some` to end the run too, as [`Store::finish_run`] does.
+    /// `Some` to end the run too: its status, `completed_at` and error are set and its lease let
+    /// go.
     pub end: Option<RunEnding>,
 }
 
