@@ -74,6 +74,11 @@ pub async fn workflow(store: &Store, actor: &Actor, body: Value) -> Workflow {
         .expect("create")
 }
 
+/// The body of a workflow with one molecule, `m`, of one atom.
+pub fn one_atom(atom: &str) -> Value {
+    json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": [atom]}})
+}
+
 pub async fn execute(
     store: &Store,
     actor: &Actor,

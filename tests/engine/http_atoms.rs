@@ -1,6 +1,6 @@
 //! The HTTP executor against a small local atom server.
 
-use crate::harness::{config, execute, staff, start, until_done, workflow};
+use crate::harness::{config, execute, one_atom, staff, start, until_done, workflow};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,18 +54,8 @@ async fn http_atoms_answer_outputs_and_fail_as_their_status_says(db: TestDb) {
         }),
     )
     .await;
-    let bad = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["bad"]}}),
-    )
-    .await;
-    let slow = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["slow"]}}),
-    )
-    .await;
+    let bad = workflow(&db.store, &root, one_atom("bad")).await;
+    let slow = workflow(&db.store, &root, one_atom("slow")).await;
     let runs = [
         execute(&db.store, &root, &good, Some(json!({"x": 1}))).await,
         execute(&db.store, &root, &bad, None).await,

@@ -1,4 +1,6 @@
-use crate::harness::{builtins, config, execute, staff, start, until, until_done, workflow};
+use crate::harness::{
+    builtins, config, execute, one_atom, staff, start, until, until_done, workflow,
+};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -153,12 +155,7 @@ async fn retryable_failures_are_retried_until_they_succeed(db: TestDb) {
 
 async fn unknown_atoms_fail_the_run_naming_them(db: TestDb) {
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["csv-reader"]}}),
-    )
-    .await;
+    let w = workflow(&db.store, &root, one_atom("csv-reader")).await;
     let run = execute(&db.store, &root, &w, None).await;
     let worker = start(&db.store, builtins(), config());
     let done = until_done(&db.store, &root, run, Duration::from_secs(20)).await;
@@ -227,12 +224,7 @@ async fn runs_of_a_crashed_worker_are_taken_over_after_the_lease(db: TestDb) {
 
 async fn runs_execute_the_workflow_as_it_was_when_created(db: TestDb) {
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.echo"]}}),
-    )
-    .await;
+    let w = workflow(&db.store, &root, one_atom("builtin.echo")).await;
     let run = execute(&db.store, &root, &w, None).await;
     let edit = WorkflowChanges::patch_from_json(
         &json!({"atoms_in_molecules": {"m": ["builtin.fail"]}, "molecules_used": ["m", "n"]}),
@@ -349,12 +341,7 @@ async fn without_nodes_molecules_used_run_in_order(db: TestDb) {
 
 async fn a_run_whose_workers_keep_dying_fails_after_the_claim_limit(db: TestDb) {
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.echo"]}}),
-    )
-    .await;
+    let w = workflow(&db.store, &root, one_atom("builtin.echo")).await;
     let run = execute(&db.store, &root, &w, None).await;
     // Three workers take it up and die.
     for _ in 0..3 {
@@ -383,12 +370,7 @@ async fn a_run_whose_workers_keep_dying_fails_after_the_claim_limit(db: TestDb) 
 async fn runs_written_by_another_app_are_queued_and_executed(db: TestDb) {
     use sea_orm::ConnectionTrait;
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.echo"]}}),
-    )
-    .await;
+    let w = workflow(&db.store, &root, one_atom("builtin.echo")).await;
     // As the Django app would insert it: no plan, no lease, only the seed columns.
     let raw = db.raw().await;
     raw.execute_unprepared(&format!(
@@ -421,12 +403,7 @@ async fn runs_written_by_another_app_are_queued_and_executed(db: TestDb) {
 
 async fn writes_sent_together_reach_only_the_runs_still_held(db: TestDb) {
     let root = staff(&db.store).await;
-    let w = workflow(
-        &db.store,
-        &root,
-        json!({"molecules_used": ["m"], "atoms_in_molecules": {"m": ["builtin.noop"]}}),
-    )
-    .await;
+    let w = workflow(&db.store, &root, one_atom("builtin.noop")).await;
     for _ in 0..4 {
         execute(&db.store, &root, &w, None).await;
     }
