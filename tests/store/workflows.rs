@@ -17,6 +17,7 @@ on_both_backends!(
     stale_if_match_changes_nothing,
     put_replaces_and_patch_keeps,
     delete_takes_the_runs_with_it,
+    documents_answer_what_parsed_workflows_answer,
 );
 
 async fn created_workflows_read_back_as_sent(db: TestDb) {
@@ -523,4 +524,70 @@ async fn extreme_numbers_round_trip(db: TestDb) {
         .await
         .expect("get");
     assert_eq!(read.definition.dag_spec().raw()["metadata"], numbers);
+}
+
+/// Answering a workflow without parsing its JSON (`*_document`) must say what the parsed
+/// `Workflow` says, for rows this service wrote and for odd rows another writer left.
+async fn documents_answer_what_parsed_workflows_answer(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let p = people(&db.store).await;
+    let s = &db.store;
+    create(s, &p.alice, "Written here").await;
+    let raw = db.raw().await;
+    let odd_rows = [
+        "NULL, NULL, NULL, NULL, NULL, NULL",
+        r#"'{"m": 1}', '[1]', 'null', true, 3, 9"#,
+        r#"'["m", 2]', '{"m": "a"}', '[1, 2]', false, NULL, NULL"#,
+        r#"'["m"]', '{"m": ["a"], "n": []}', '{"nodes": [{"id": "a"}, {"id": "a"}], "x": 1.50}', NULL, 2, 0"#,
+        r#"'[]', '{"m": [null]}', '{"nodes": [{"id": "a"}], "edges": [{"source": "a", "target": "a"}]}', true, 1, 1"#,
+    ];
+    for (i, values) in odd_rows.iter().enumerate() {
+        raw.execute_unprepared(&format!(
+            "INSERT INTO workflows_workflow (project_id, project_name, name, slug, user_id, \
+             molecules_used, atoms_in_molecules, dag_spec, is_active, version, execution_count) \
+             VALUES (1, 'P', 'Odd {i}', 'odd-{i}', {}, {values})",
+            p.alice.user_id.0
+        ))
+        .await
+        .expect("insert");
+    }
+    let page = PageRequest::default();
+    let parsed = s
+        .list_workflows(
+            &p.alice,
+            &WorkflowFilter::default(),
+            Ordering::default(),
+            page,
+        )
+        .await
+        .expect("list");
+    let documents = s
+        .list_workflow_documents(
+            &p.alice,
+            &WorkflowFilter::default(),
+            Ordering::default(),
+            page,
+        )
+        .await
+        .expect("list documents");
+    assert_eq!(parsed.count, 1 + odd_rows.len() as u64);
+    assert_eq!(documents.count, parsed.count);
+    assert_eq!(
+        documents.items.iter().map(as_json).collect::<Vec<_>>(),
+        parsed.items.iter().map(as_json).collect::<Vec<_>>()
+    );
+    for workflow in &parsed.items {
+        let document = s
+            .get_workflow_document(&p.alice, workflow.id)
+            .await
+            .expect("get document");
+        assert_eq!(as_json(&document), as_json(workflow), "{}", workflow.id);
+    }
+    // The same rules of sight as the parsed read.
+    let hidden = s.get_workflow_document(&p.bob, parsed.items[0].id).await;
+    assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");
+}
+
+fn as_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("serialises")
 }

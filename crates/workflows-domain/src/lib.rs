@@ -37,6 +37,7 @@
 mod actor;
 mod analytics;
 mod dag;
+mod document;
 mod errors;
 mod fields;
 mod history;
@@ -57,6 +58,7 @@ pub use analytics::{
     nearest_rank,
 };
 pub use dag::{DagEdge, DagNode, DagSpec, MAX_DAG_EDGES, MAX_DAG_NODES};
+pub use document::{StoredJson, WorkflowDocument};
 pub use errors::{NON_FIELD_ERRORS, ValidationErrors};
 pub use history::{
     AtomChanges, AtomRef, ChangedNode, DefinitionDiff, EdgeChanges, EdgeRef, FieldChange,

@@ -7,6 +7,7 @@ mod analytics;
 mod clock;
 mod connect;
 mod convert;
+mod documents;
 mod engine;
 mod entity;
 mod error;

@@ -5,7 +5,7 @@ use crate::error::{StoreError, StoreResult};
 use sea_orm::sea_query::{ExprTrait, SimpleExpr};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, Select,
+    QueryTrait, Select, SelectModel, Selector,
 };
 use workflows_domain::PageRequest;
 
@@ -21,6 +21,22 @@ impl Store {
     where
         E: EntityTrait,
         E::Model: FromQueryResult + Sized + Send + Sync,
+    {
+        self.page_rows_as(filtered, page, |q| page_of(q).into_model())
+            .await
+    }
+
+    /// [`Store::page_rows`] with the page's rows read into another model.
+    pub(crate) async fn page_rows_as<E, M>(
+        &self,
+        filtered: Select<E>,
+        page: PageRequest,
+        page_of: impl FnOnce(Select<E>) -> Selector<SelectModel<M>>,
+    ) -> StoreResult<(Vec<M>, u64)>
+    where
+        E: EntityTrait,
+        E::Model: FromQueryResult + Sized + Send + Sync,
+        M: FromQueryResult + Sized + Send + Sync,
     {
         let count = filtered.clone().count(self.conn()).await?;
         if page.is_past_end(count) {

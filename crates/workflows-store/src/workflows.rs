@@ -107,15 +107,9 @@ impl Store {
         ordering: Ordering<WorkflowSortKey>,
         page: PageRequest,
     ) -> StoreResult<Page<Workflow>> {
-        let query = workflow::Entity::find().filter(self.workflow_condition(actor, filter));
         let (rows, count) = self
-            .page_rows(query, page, |q| {
-                keyed_page(
-                    q,
-                    |q| order_workflows(q, ordering),
-                    workflow::Column::Id,
-                    page,
-                )
+            .page_rows(self.filtered_workflows(actor, filter), page, |q| {
+                workflows_page(q, ordering, page)
             })
             .await?;
         Ok(Page {
@@ -138,13 +132,8 @@ impl Store {
         avoid_seq_scan: bool,
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
-        let statement = keyed_page(
-            workflow::Entity::find().filter(self.workflow_condition(actor, filter)),
-            |q| order_workflows(q, ordering),
-            workflow::Column::Id,
-            page,
-        )
-        .build(backend);
+        let statement =
+            workflows_page(self.filtered_workflows(actor, filter), ordering, page).build(backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
             _ => ("EXPLAIN QUERY PLAN", "detail"),
@@ -164,6 +153,15 @@ impl Store {
         rows.iter()
             .map(|row| row.try_get::<String>("", column).map_err(StoreError::from))
             .collect()
+    }
+
+    /// The workflows the actor may see that match every filter, in no order yet.
+    pub(crate) fn filtered_workflows(
+        &self,
+        actor: &Actor,
+        filter: &WorkflowFilter,
+    ) -> Select<workflow::Entity> {
+        workflow::Entity::find().filter(self.workflow_condition(actor, filter))
     }
 
     fn workflow_condition(&self, actor: &Actor, filter: &WorkflowFilter) -> Condition {
@@ -484,6 +482,20 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Orders by the key with nulls last in both directions, ties broken by `id` the same way.
+/// One page of `filtered` in `ordering`, read through the page's ids (see [`keyed_page`]).
+pub(crate) fn workflows_page(
+    filtered: Select<workflow::Entity>,
+    ordering: Ordering<WorkflowSortKey>,
+    page: PageRequest,
+) -> Select<workflow::Entity> {
+    keyed_page(
+        filtered,
+        |q| order_workflows(q, ordering),
+        workflow::Column::Id,
+        page,
+    )
+}
+
 fn order_workflows(
     query: Select<workflow::Entity>,
     ordering: Ordering<WorkflowSortKey>,

@@ -20,8 +20,12 @@ use workflows_store::Execution;
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 pub(crate) fn with_etag(status: StatusCode, workflow: &Workflow) -> actix_web::HttpResponseBuilder {
+    version_etag(status, workflow.version)
+}
+
+fn version_etag(status: StatusCode, version: i32) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::build(status);
-    response.insert_header((ETAG, format!("\"{}\"", workflow.version)));
+    response.insert_header((ETAG, format!("\"{version}\"")));
     response
 }
 
@@ -106,7 +110,7 @@ pub async fn list(
     let ordering: Ordering<WorkflowSortKey> = query.ordering()?;
     let page = state
         .store
-        .list_workflows(&caller.actor, &filter, ordering, query.page_request()?)
+        .list_workflow_documents(&caller.actor, &filter, ordering, query.page_request()?)
         .await?;
     Ok(page_response(&req, &query, page))
 }
@@ -149,9 +153,9 @@ pub async fn retrieve(
 ) -> ApiResult<HttpResponse> {
     let workflow = state
         .store
-        .get_workflow(&caller.actor, WorkflowId(*id))
+        .get_workflow_document(&caller.actor, WorkflowId(*id))
         .await?;
-    Ok(with_etag(StatusCode::OK, &workflow).json(&workflow))
+    Ok(version_etag(StatusCode::OK, workflow.version).json(&workflow))
 }
 
 async fn update(

@@ -1,0 +1,266 @@
+//! A stored workflow answered as JSON with its JSON columns passed through, not parsed.
+
+use crate::ids::{UserId, WorkflowId};
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// A stored workflow ready to be answered: it serialises to the same JSON as the [`Workflow`]
+/// read from the same row, but its `molecules_used`, `atoms_in_molecules` and `dag_spec` go out
+/// as the database holds them.
+///
+/// Reading a page of workflows into [`Workflow`]s parses every JSON column into a tree (and the
+/// DAG into a graph) only to write it out again; that was most of a list page's cost. Use this
+/// where a stored workflow is only answered, and [`Workflow`] where it is read or changed.
+///
+/// The two agree value for value (object keys may come in another order, and numbers keep the
+/// stored text): stored JSON that [`WorkflowDefinition::from_stored`] would replace with a
+/// default is replaced with the same default here.
+///
+/// [`Workflow`]: crate::Workflow
+/// [`WorkflowDefinition::from_stored`]: crate::WorkflowDefinition::from_stored
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowDocument {
+    /// Its id.
+    pub id: WorkflowId,
+    /// The owner; none when the owning user was deleted.
+    pub user_id: Option<UserId>,
+    /// The project (a 32-bit id, as in the original schema).
+    pub project_id: i32,
+    /// The project's display name.
+    pub project_name: String,
+    /// The workflow's name.
+    pub name: String,
+    /// Its slug, as stored.
+    pub slug: String,
+    /// Free text, or none.
+    pub description: Option<String>,
+    /// The app it was drawn in, or none.
+    pub app_name: Option<String>,
+    /// A list of molecule ids.
+    pub molecules_used: StoredJson,
+    /// Molecule id to its atom ids.
+    pub atoms_in_molecules: StoredJson,
+    /// The canvas graph, as the client sent it.
+    pub dag_spec: StoredJson,
+    /// Whether it may be executed.
+    pub is_active: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its definition last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The `ETag`.
+    pub version: i32,
+    /// How many runs `execute` has created.
+    pub execution_count: i32,
+    /// When `execute` last created a run.
+    pub last_executed_at: Option<DateTime<Utc>>,
+}
+
+/// The text of one stored JSON column, checked to have the column's shape, written out verbatim.
+#[derive(Debug, Clone)]
+pub struct StoredJson(Box<RawValue>);
+
+impl StoredJson {
+    /// `molecules_used`: a list of strings; anything else (missing, not JSON, another shape)
+    /// reads as `[]`.
+    pub fn molecules_used(stored: Option<String>) -> Self {
+        Self::shaped::<ListOfStrings>(stored, "[]")
+    }
+
+    /// `atoms_in_molecules`: an object whose values are lists of strings; anything else reads
+    /// as `{}`.
+    pub fn atoms_in_molecules(stored: Option<String>) -> Self {
+        Self::shaped::<MapOfLists>(stored, "{}")
+    }
+
+    /// `dag_spec`: any JSON is kept (a graph an older writer left invalid is still shown);
+    /// missing or not JSON reads as `{}`.
+    pub fn dag_spec(stored: Option<String>) -> Self {
+        Self::shaped::<IgnoredAny>(stored, "{}")
+    }
+
+    /// The JSON text that will be written.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    fn shaped<Shape: for<'de> Deserialize<'de>>(stored: Option<String>, default: &str) -> Self {
+        let checked = stored
+            .filter(|text| serde_json::from_str::<Shape>(text).is_ok())
+            .and_then(|text| RawValue::from_string(text).ok());
+        Self(checked.unwrap_or_else(|| Self::literal(default)))
+    }
+
+    fn literal(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).unwrap_or_else(|_| {
+            // Only called with "[]" and "{}", which are JSON.
+            unreachable!("{json} is JSON")
+        })
+    }
+}
+
+impl Serialize for StoredJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A JSON string whose content is not kept: checking a shape allocates nothing per element.
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Text, E> {
+                Ok(Text)
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// `["…", …]`; a `Vec` of a zero-sized type never allocates.
+type ListOfStrings = Vec<Text>;
+
+/// `{"…": ["…", …], …}`.
+struct MapOfLists;
+
+impl<'de> Deserialize<'de> for MapOfLists {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = MapOfLists;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of lists of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MapOfLists, A::Error> {
+                while map.next_entry::<Text, ListOfStrings>()?.is_some() {}
+                Ok(MapOfLists)
+            }
+        }
+        deserializer.deserialize_map(MapVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Workflow, WorkflowDefinition};
+    use serde_json::{Value, json};
+
+    fn document(molecules: Option<&str>, atoms: Option<&str>, dag: Option<&str>) -> Value {
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5_000).expect("a time");
+        serde_json::to_value(WorkflowDocument {
+            id: WorkflowId(7),
+            user_id: Some(UserId(3)),
+            project_id: 12,
+            project_name: "P".into(),
+            name: "N".into(),
+            slug: "n".into(),
+            description: None,
+            app_name: Some("Lab".into()),
+            molecules_used: StoredJson::molecules_used(molecules.map(str::to_owned)),
+            atoms_in_molecules: StoredJson::atoms_in_molecules(atoms.map(str::to_owned)),
+            dag_spec: StoredJson::dag_spec(dag.map(str::to_owned)),
+            is_active: true,
+            created_at: at,
+            updated_at: at,
+            version: 2,
+            execution_count: 4,
+            last_executed_at: None,
+        })
+        .expect("serialises")
+    }
+
+    fn workflow(molecules: Option<&str>, atoms: Option<&str>, dag: Option<&str>) -> Value {
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5_000).expect("a time");
+        let parse = |text: Option<&str>| text.map(|t| serde_json::from_str(t).expect("JSON"));
+        serde_json::to_value(Workflow {
+            id: WorkflowId(7),
+            user_id: Some(UserId(3)),
+            definition: WorkflowDefinition::from_stored(
+                12,
+                "P".into(),
+                "N".into(),
+                "n".into(),
+                None,
+                Some("Lab".into()),
+                parse(molecules),
+                parse(atoms),
+                parse(dag),
+                Some(true),
+            ),
+            created_at: at,
+            updated_at: at,
+            version: 2,
+            execution_count: 4,
+            last_executed_at: None,
+        })
+        .expect("serialises")
+    }
+
+    #[test]
+    fn answers_what_the_parsed_workflow_answers_for_every_stored_shape() {
+        let molecules = [
+            None,
+            Some(r#"["m-1", "m-2"]"#),
+            Some("[]"),
+            Some("null"),
+            Some(r#"["m-1", 2]"#),
+            Some(r#"{"m-1": []}"#),
+            Some(r#""m-1""#),
+            Some(r#"["caf\u00e9", "a\"b"]"#),
+        ];
+        let atoms = [
+            None,
+            Some(r#"{"m-1": ["a-1", "a-2"], "m-2": []}"#),
+            Some("{}"),
+            Some("null"),
+            Some(r#"{"m-1": "a-1"}"#),
+            Some(r#"{"m-1": [1]}"#),
+            Some(r#"{"m-1": null}"#),
+            Some(r#"[["a-1"]]"#),
+        ];
+        let dags = [
+            None,
+            Some(r#"{"nodes": [{"id": "a", "position": {"x": 1.5, "y": -2}}], "edges": []}"#),
+            Some("{}"),
+            Some("null"),
+            Some("[1, 2]"),
+            Some(r#"{"nodes": [{"id": "a"}, {"id": "a"}]}"#),
+            Some(r#"{"nodes": [{"id": "a"}], "edges": [{"source": "a", "target": "a"}]}"#),
+        ];
+        for m in molecules {
+            for a in atoms {
+                for d in dags {
+                    assert_eq!(document(m, a, d), workflow(m, a, d), "{m:?} {a:?} {d:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_reads_as_the_default() {
+        let answer = document(Some("[\"m-1\""), Some("{"), Some("nodes"));
+        assert_eq!(answer["molecules_used"], json!([]));
+        assert_eq!(answer["atoms_in_molecules"], json!({}));
+        assert_eq!(answer["dag_spec"], json!({}));
+    }
+
+    #[test]
+    fn stored_text_goes_out_unchanged() {
+        let stored = r#"{"nodes": [{"id": "a", "n": 12345678901234567890123}], "z": 1.10}"#;
+        let spec = StoredJson::dag_spec(Some(stored.to_owned()));
+        assert_eq!(spec.get(), stored);
+        let written = serde_json::to_string(&spec).expect("serialises");
+        assert_eq!(written, stored);
+    }
+}
