@@ -15,6 +15,7 @@ use workflows_store::{Authenticated, Store, hash_token};
 
 /// Verified tokens, by hash. A token revoked (or a user deactivated) in another process stops
 /// working here once its entry ages out, at most `ttl` later.
+#[derive(Clone)]
 pub struct TokenCache {
     entries: moka::sync::Cache<String, Authenticated>,
 }

@@ -110,7 +110,7 @@ pub async fn scrape(
         }
     }
     let metrics = &state.metrics;
-    let pool = state.store.pool_stats();
+    let pool = state.pool_stats();
     metrics
         .pool
         .with_label_values(&["in_use"])

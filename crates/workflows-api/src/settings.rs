@@ -116,6 +116,7 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     pub statement_timeout_ms: u64,
     pub migrate_on_start: bool,
+    pub pool_per_worker: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

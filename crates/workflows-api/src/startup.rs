@@ -13,10 +13,11 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
-use workflows_store::Store;
+use workflows_store::{ConnectSettings, Store};
 
 /// The shared state for a store and settings.
 pub fn state(store: Store, settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
@@ -31,6 +32,7 @@ pub fn state_with_engine(
 ) -> anyhow::Result<web::Data<AppState>> {
     Ok(web::Data::new(AppState {
         engine,
+        pools: Arc::new(Mutex::new(vec![store.clone()])),
         store,
         tokens: TokenCache::new(Duration::from_secs(settings.auth.token_cache_seconds)),
         base_path: settings.server.base_path.clone(),
@@ -117,6 +119,28 @@ pub fn build_app(
         .wrap(from_fn(request_id::middleware))
 }
 
+/// Each HTTP worker's own pool on PostgreSQL with `database.pool_per_worker`: the workers share
+/// `database.max_connections` (and `min_connections`) between them.
+fn worker_pool_settings(settings: &Settings) -> Option<ConnectSettings> {
+    let database = &settings.database;
+    if !(database.pool_per_worker && database.url.starts_with("postgres")) {
+        return None;
+    }
+    // actix's own default when `server.workers` is 0.
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
+    let workers = u32::try_from(workers).unwrap_or(u32::MAX);
+    let mut own = settings.connect_settings();
+    own.max_connections = own.max_connections.div_ceil(workers);
+    own.min_connections = own
+        .min_connections
+        .div_ceil(workers)
+        .min(own.max_connections);
+    Some(own)
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -139,16 +163,22 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = state_with_engine(store, settings, engine)?;
         let app_settings = settings.clone();
-        let mut server = HttpServer::new(move || build_app(state.clone(), app_settings.clone()))
-            .shutdown_timeout(settings.server.shutdown_grace_seconds)
-            // `serve` stops the server gracefully on SIGINT and SIGTERM alike; actix's own
-            // handling force-closes connections on SIGINT (Ctrl-C), dropping requests mid-query.
-            .disable_signals()
-            .h1_write_buffer_size(crate::sliced::BODY_SLICE)
-            // An answer in several writes must not wait on Nagle for the client's delayed ACK
-            // (list pages took 40 ms more at the median without it).
-            .tcp_nodelay(true)
-            .listen(listener)?;
+        let own_pool = worker_pool_settings(settings);
+        let mut server = HttpServer::new(move || {
+            build_app(
+                AppState::for_worker(&state, own_pool.as_ref()),
+                app_settings.clone(),
+            )
+        })
+        .shutdown_timeout(settings.server.shutdown_grace_seconds)
+        // `serve` stops the server gracefully on SIGINT and SIGTERM alike; actix's own
+        // handling force-closes connections on SIGINT (Ctrl-C), dropping requests mid-query.
+        .disable_signals()
+        .h1_write_buffer_size(crate::sliced::BODY_SLICE)
+        // An answer in several writes must not wait on Nagle for the client's delayed ACK
+        // (list pages took 40 ms more at the median without it).
+        .tcp_nodelay(true)
+        .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }

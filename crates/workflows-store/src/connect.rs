@@ -38,8 +38,13 @@ impl ConnectSettings {
     }
 }
 
-pub(crate) async fn open(settings: &ConnectSettings) -> StoreResult<DatabaseConnection> {
+/// Opens the pool; `lazy` opens no connection until one is asked for.
+pub(crate) async fn open(
+    settings: &ConnectSettings,
+    lazy: bool,
+) -> StoreResult<DatabaseConnection> {
     let mut options = ConnectOptions::new(settings.url.clone());
+    options.connect_lazy(lazy);
     options
         .max_connections(settings.max_connections)
         .min_connections(settings.min_connections)

@@ -49,8 +49,28 @@ impl Store {
     /// Opens the database with explicit pool settings.
     pub async fn connect_with(settings: &ConnectSettings) -> StoreResult<Self> {
         Ok(Self {
-            db: connect::open(settings).await?,
+            db: connect::open(settings, false).await?,
             rollups: true,
+        })
+    }
+
+    /// This store through a pool of its own (sized by `settings`) that opens no connection until
+    /// one is asked for. A connection's socket is served by the runtime that opened it, so a pool
+    /// made and used on one thread (an HTTP worker's) keeps its queries' I/O on that thread.
+    pub fn with_own_pool(&self, settings: &ConnectSettings) -> StoreResult<Self> {
+        use futures_util::FutureExt;
+        // Opening lazily does no I/O, so the future is ready at its first poll; this is called
+        // where nothing can be awaited (an HTTP worker's app factory).
+        let db = connect::open(settings, true)
+            .now_or_never()
+            .ok_or_else(|| {
+                StoreError::Unavailable(sea_orm::DbErr::Custom(
+                    "opening a lazy pool waited on I/O".to_owned(),
+                ))
+            })??;
+        Ok(Self {
+            db,
+            rollups: self.rollups,
         })
     }
 
