@@ -39,8 +39,8 @@ impl AppState {
     /// The state one HTTP worker serves from. With `own_pool` (PostgreSQL with
     /// `database.pool_per_worker`), its store has a pool of its own, opened from the worker's
     /// thread: a pooled connection's socket is served by the runtime that opened it, so a query
-    /// on a connection another worker opened wakes that worker's thread twice (GET +30-50 %,
-    /// bench/README finding 16). Without, or if that pool cannot be made, the process's store.
+    /// on a connection another worker opened wakes that worker's thread first (bench/README
+    /// finding 16). Without, or if that pool cannot be made, the process's store.
     pub fn for_worker(
         shared: &web::Data<AppState>,
         own_pool: Option<&ConnectSettings>,
@@ -71,18 +71,13 @@ impl AppState {
             Ok(pools) => pools.iter().map(Store::pool_stats).collect(),
             Err(_) => vec![self.store.pool_stats()],
         };
-        pools.into_iter().fold(
-            PoolStats {
-                open: 0,
-                idle: 0,
-                max: 0,
-            },
-            |sum, pool| PoolStats {
+        pools
+            .into_iter()
+            .fold(PoolStats::default(), |sum, pool| PoolStats {
                 open: sum.open + pool.open,
                 idle: sum.idle + pool.idle,
                 max: sum.max + pool.max,
-            },
-        )
+            })
     }
 
     /// The path of a resource below the base path, with the trailing slash DRF clients expect.

@@ -5,7 +5,7 @@ use crate::error::StoreResult;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// The connection pool right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
     /// Open connections.
     pub open: u32,
