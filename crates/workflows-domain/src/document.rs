@@ -59,52 +59,62 @@ pub struct WorkflowDocument {
     pub last_executed_at: Option<DateTime<Utc>>,
 }
 
-/// The text of one stored JSON column, checked to have the column's shape, written out verbatim.
+/// One stored JSON column, checked to have the column's shape: written out verbatim, or as the
+/// column's default when it does not.
 #[derive(Debug, Clone)]
-pub struct StoredJson(Box<RawValue>);
+pub struct StoredJson(Stored);
+
+#[derive(Debug, Clone)]
+enum Stored {
+    Text(Box<RawValue>),
+    EmptyList,
+    EmptyObject,
+}
 
 impl StoredJson {
     /// `molecules_used`: a list of strings; anything else (missing, not JSON, another shape)
     /// reads as `[]`.
     pub fn molecules_used(stored: Option<String>) -> Self {
-        Self::shaped::<ListOfStrings>(stored, "[]")
+        Self::shaped::<ListOfStrings>(stored, Stored::EmptyList)
     }
 
     /// `atoms_in_molecules`: an object whose values are lists of strings; anything else reads
     /// as `{}`.
     pub fn atoms_in_molecules(stored: Option<String>) -> Self {
-        Self::shaped::<MapOfLists>(stored, "{}")
+        Self::shaped::<MapOfLists>(stored, Stored::EmptyObject)
     }
 
     /// `dag_spec`: any JSON is kept (a graph an older writer left invalid is still shown);
     /// missing or not JSON reads as `{}`.
     pub fn dag_spec(stored: Option<String>) -> Self {
-        Self::shaped::<IgnoredAny>(stored, "{}")
+        Self::shaped::<IgnoredAny>(stored, Stored::EmptyObject)
     }
 
     /// The JSON text that will be written.
     pub fn get(&self) -> &str {
-        self.0.get()
+        match &self.0 {
+            Stored::Text(text) => text.get(),
+            Stored::EmptyList => "[]",
+            Stored::EmptyObject => "{}",
+        }
     }
 
-    fn shaped<Shape: for<'de> Deserialize<'de>>(stored: Option<String>, default: &str) -> Self {
+    fn shaped<Shape: for<'de> Deserialize<'de>>(stored: Option<String>, default: Stored) -> Self {
         let checked = stored
             .filter(|text| serde_json::from_str::<Shape>(text).is_ok())
             .and_then(|text| RawValue::from_string(text).ok());
-        Self(checked.unwrap_or_else(|| Self::literal(default)))
-    }
-
-    fn literal(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).unwrap_or_else(|_| {
-            // Only called with "[]" and "{}", which are JSON.
-            unreachable!("{json} is JSON")
-        })
+        Self(checked.map_or(default, Stored::Text))
     }
 }
 
 impl Serialize for StoredJson {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match &self.0 {
+            Stored::Text(text) => text.serialize(serializer),
+            Stored::EmptyList => serializer.serialize_seq(Some(0))?.end(),
+            Stored::EmptyObject => serializer.serialize_map(Some(0))?.end(),
+        }
     }
 }
 
@@ -253,6 +263,9 @@ mod tests {
         assert_eq!(answer["molecules_used"], json!([]));
         assert_eq!(answer["atoms_in_molecules"], json!({}));
         assert_eq!(answer["dag_spec"], json!({}));
+        let written = serde_json::to_string(&StoredJson::molecules_used(None)).expect("writes");
+        assert_eq!(written, "[]");
+        assert_eq!(StoredJson::dag_spec(Some("x".into())).get(), "{}");
     }
 
     #[test]
