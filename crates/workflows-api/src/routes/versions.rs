@@ -100,5 +100,5 @@ pub async fn restore(
         .store
         .restore_revision(&caller.actor, WorkflowId(id), version, if_match(&req)?)
         .await?;
-    Ok(with_etag(StatusCode::OK, &workflow).json(&workflow))
+    Ok(with_etag(StatusCode::OK, workflow.version).json(&workflow))
 }

@@ -11,19 +11,16 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use workflows_domain::{
-    ExecutionRequest, NewWorkflow, Ordering, RunSortKey, UserId, Workflow, WorkflowChanges,
-    WorkflowFilter, WorkflowId, WorkflowSortKey,
+    ExecutionRequest, NewWorkflow, Ordering, RunSortKey, UserId, WorkflowChanges, WorkflowFilter,
+    WorkflowId, WorkflowSortKey,
 };
 use workflows_store::Execution;
 
 /// Longest `Idempotency-Key` kept.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-pub(crate) fn with_etag(status: StatusCode, workflow: &Workflow) -> actix_web::HttpResponseBuilder {
-    version_etag(status, workflow.version)
-}
-
-fn version_etag(status: StatusCode, version: i32) -> actix_web::HttpResponseBuilder {
+/// An answer carrying the workflow's `version` as its `ETag`.
+pub(crate) fn with_etag(status: StatusCode, version: i32) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::build(status);
     response.insert_header((ETAG, format!("\"{version}\"")));
     response
@@ -133,7 +130,7 @@ pub async fn create(
     let new = NewWorkflow::from_json(&body.or_empty_object())?;
     let workflow = state.store.create_workflow(&caller.actor, new).await?;
     let location = absolute_url(&req, &state.path(&format!("workflows/{}", workflow.id)));
-    Ok(with_etag(StatusCode::CREATED, &workflow)
+    Ok(with_etag(StatusCode::CREATED, workflow.version)
         .insert_header((LOCATION, location))
         .json(&workflow))
 }
@@ -155,7 +152,7 @@ pub async fn retrieve(
         .store
         .get_workflow_document(&caller.actor, WorkflowId(*id))
         .await?;
-    Ok(version_etag(StatusCode::OK, workflow.version).json(&workflow))
+    Ok(with_etag(StatusCode::OK, workflow.version).json(&workflow))
 }
 
 async fn update(
@@ -169,7 +166,7 @@ async fn update(
         .store
         .update_workflow(&caller.actor, WorkflowId(id), &changes, if_match(&req)?)
         .await?;
-    Ok(with_etag(StatusCode::OK, &workflow).json(&workflow))
+    Ok(with_etag(StatusCode::OK, workflow.version).json(&workflow))
 }
 
 /// Replace every writable field; fields left out return to their defaults.
