@@ -18,6 +18,7 @@ on_both_backends!(
     put_replaces_and_patch_keeps,
     delete_takes_the_runs_with_it,
     documents_answer_what_parsed_workflows_answer,
+    a_molecule_or_atom_lists_the_same_with_or_without_other_filters,
 );
 
 async fn created_workflows_read_back_as_sent(db: TestDb) {
@@ -590,4 +591,222 @@ async fn documents_answer_what_parsed_workflows_answer(db: TestDb) {
 
 fn as_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("serialises")
+}
+
+/// A molecule or atom filter answers the same through the use rows alone (staff, nothing else
+/// narrowing) as through the workflows (another filter, or a regular user's own list): the same
+/// members, once each, in the same order and pages, after writes by another writer that insert
+/// odd shapes, change the columns, move `created_at` and delete.
+async fn a_molecule_or_atom_lists_the_same_with_or_without_other_filters(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let p = people(&db.store).await;
+    let s = &db.store;
+    let with_uses = |name: &str, molecules: serde_json::Value, atoms: serde_json::Value| {
+        let mut b = body(name);
+        b["molecules_used"] = molecules;
+        b["atoms_in_molecules"] = atoms;
+        b["dag_spec"] = json!({});
+        new_workflow(&b)
+    };
+    let unrelated = create(s, &p.alice, "Unrelated").await;
+    let bobs = s
+        .create_workflow(
+            &p.bob,
+            with_uses("Bob's", json!(["m"]), json!({"m": ["a"]})),
+        )
+        .await
+        .expect("create");
+    let twice = s
+        .create_workflow(
+            &p.alice,
+            with_uses(
+                "Atom twice",
+                json!(["m", "n"]),
+                json!({"m": ["a"], "n": ["a", "b"]}),
+            ),
+        )
+        .await
+        .expect("create");
+    let raw = db.raw().await;
+    let odd_rows = [
+        // Repeats, a number and a nested list: `m` and `a` once each.
+        (
+            r#"'["m", "m", 2, ["x"]]'"#,
+            r#"'{"x": ["a", "a", 3]}'"#,
+            "NOW",
+        ),
+        // Wrong shapes use nothing.
+        (r#"'{"m": 1}'"#, r#"'["a"]'"#, "NOW"),
+        (r#"'"m"'"#, r#"'{"m": "a"}'"#, "NOW"),
+        ("NULL", "NULL", "NOW"),
+        // Two at the same instant, newer than the rest: ties go to the higher id.
+        (
+            r#"'["m"]'"#,
+            r#"'{"m": ["a"]}'"#,
+            "2030-01-01 00:00:00+00:00",
+        ),
+        (
+            r#"'["m"]'"#,
+            r#"'{"m": ["a"]}'"#,
+            "2030-01-01 00:00:00+00:00",
+        ),
+        // Deleted below.
+        (r#"'["m"]'"#, r#"'{"m": ["a"]}'"#, "NOW"),
+    ];
+    let mut ids = Vec::new();
+    for (i, (molecules, atoms, created)) in odd_rows.iter().enumerate() {
+        let created = if *created == "NOW" {
+            "CURRENT_TIMESTAMP".to_owned()
+        } else {
+            format!("'{created}'")
+        };
+        raw.execute_unprepared(&format!(
+            "INSERT INTO workflows_workflow (project_id, project_name, name, slug, user_id, \
+             molecules_used, atoms_in_molecules, created_at, updated_at) \
+             VALUES (123, 'P', 'Odd {i}', 'odd-{i}', {}, {molecules}, {atoms}, {created}, {created})",
+            p.alice.user_id.0
+        ))
+        .await
+        .expect("insert");
+        let id = raw
+            .query_one_raw(sea_orm::Statement::from_string(
+                raw.get_database_backend(),
+                format!("SELECT id FROM workflows_workflow WHERE slug = 'odd-{i}'"),
+            ))
+            .await
+            .expect("id")
+            .and_then(|row| row.try_get::<i64>("", "id").ok())
+            .expect("inserted");
+        ids.push(workflows_domain::WorkflowId(id));
+    }
+    let [repeats, _, _, _, tie_low, tie_high, deleted] = ids[..] else {
+        panic!("seven rows inserted")
+    };
+    for change in [
+        // Bob's leaves `m` but keeps `a`; the repeats become the newest of all.
+        format!(
+            "UPDATE workflows_workflow SET molecules_used = '[\"n\"]' WHERE id = {}",
+            bobs.id.0
+        ),
+        format!(
+            "UPDATE workflows_workflow SET created_at = '2040-01-01 00:00:00+00:00' WHERE id = {}",
+            repeats.0
+        ),
+        format!("DELETE FROM workflows_workflow WHERE id = {}", deleted.0),
+    ] {
+        raw.execute_unprepared(&change).await.expect("change");
+    }
+    let newest_first_m = vec![repeats, tie_high, tie_low, twice.id];
+    let newest_first_a = vec![repeats, tie_high, tie_low, twice.id, bobs.id];
+
+    let listed = |actor, filter: WorkflowFilter, ordering, page_size| async move {
+        let mut all = Vec::new();
+        let mut counts = Vec::new();
+        for page in 1.. {
+            let page = PageRequest::new(page, page_size).expect("page");
+            match s.list_workflows(&actor, &filter, ordering, page).await {
+                Ok(listed) => {
+                    counts.push(listed.count);
+                    all.extend(listed.items.iter().map(|w| w.id));
+                }
+                Err(StoreError::InvalidPage) => break,
+                Err(e) => panic!("list: {e}"),
+            }
+        }
+        counts.dedup();
+        (all, counts)
+    };
+    let molecule = |m: &str| WorkflowFilter {
+        molecule: Some(m.into()),
+        ..Default::default()
+    };
+    let atom = |a: &str| WorkflowFilter {
+        atom: Some(a.into()),
+        ..Default::default()
+    };
+    let in_project = |f: WorkflowFilter| WorkflowFilter {
+        project_id: Some(123),
+        ..f
+    };
+    let newest = Ordering::default();
+    let oldest = Ordering {
+        key: WorkflowSortKey::CreatedAt,
+        descending: false,
+    };
+    for (filter, expected) in [
+        (molecule("m"), &newest_first_m),
+        (atom("a"), &newest_first_a),
+    ] {
+        let total = vec![expected.len() as u64];
+        for page_size in [1, 2, 20] {
+            let alone = listed(p.root, filter.clone(), newest, page_size).await;
+            assert_eq!(
+                alone,
+                (expected.clone(), total.clone()),
+                "{filter:?} by {page_size}"
+            );
+            let narrowed = listed(p.root, in_project(filter.clone()), newest, page_size).await;
+            assert_eq!(narrowed, alone, "{filter:?} by {page_size}");
+        }
+        let mut reversed = expected.clone();
+        reversed.reverse();
+        assert_eq!(
+            listed(p.root, filter.clone(), oldest, 2).await,
+            (reversed, total.clone())
+        );
+        // Another order: counted from the use rows, paged through the workflows.
+        let by_name = Ordering {
+            key: WorkflowSortKey::Name,
+            descending: false,
+        };
+        let (mut named, counts) = listed(p.root, filter.clone(), by_name, 2).await;
+        assert_eq!(counts, total);
+        named.sort();
+        let mut members = expected.clone();
+        members.sort();
+        assert_eq!(named, members);
+        // Alice's own list goes through the workflows and leaves Bob's out.
+        let alices: Vec<_> = expected
+            .iter()
+            .copied()
+            .filter(|id| *id != bobs.id)
+            .collect();
+        assert_eq!(
+            listed(p.alice, filter.clone(), newest, 2).await,
+            (alices.clone(), vec![alices.len() as u64])
+        );
+        let documents = s
+            .list_workflow_documents(&p.root, &filter, newest, PageRequest::default())
+            .await
+            .expect("documents");
+        assert_eq!(documents.count, expected.len() as u64);
+        assert_eq!(
+            documents.items.iter().map(|d| d.id).collect::<Vec<_>>(),
+            *expected
+        );
+    }
+    assert_eq!(
+        listed(p.root, molecule("b"), newest, 20).await,
+        (vec![], vec![0])
+    );
+    assert_eq!(
+        listed(p.root, atom("b"), newest, 20).await,
+        (vec![twice.id], vec![1])
+    );
+    assert_eq!(
+        listed(p.root, molecule("data-loader"), newest, 20).await,
+        (vec![unrelated.id], vec![1])
+    );
+    let past_end = s
+        .list_workflows(
+            &p.root,
+            &molecule("m"),
+            newest,
+            PageRequest::new(5, 1).expect("page"),
+        )
+        .await;
+    assert!(
+        matches!(past_end, Err(StoreError::InvalidPage)),
+        "{past_end:?}"
+    );
 }

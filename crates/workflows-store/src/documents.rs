@@ -4,7 +4,7 @@
 use crate::Store;
 use crate::entity::workflow;
 use crate::error::{StoreError, StoreResult};
-use crate::workflows::{visible_to, workflows_page};
+use crate::workflows::visible_to;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -113,11 +113,8 @@ impl Store {
         ordering: Ordering<WorkflowSortKey>,
         page: PageRequest,
     ) -> StoreResult<Page<WorkflowDocument>> {
-        let (rows, count) = self
-            .page_rows_as(self.filtered_workflows(actor, filter), page, |q| {
-                as_documents(workflows_page(q, ordering, page))
-            })
-            .await?;
+        let query = self.workflow_list_query(actor, filter, ordering, page);
+        let (rows, count) = self.workflow_list_rows(query, page, as_documents).await?;
         Ok(Page {
             items: rows.into_iter().map(WorkflowDocument::from).collect(),
             count,

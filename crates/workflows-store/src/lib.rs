@@ -19,6 +19,7 @@ mod runs;
 mod stats;
 mod tokens;
 mod users;
+mod workflow_list;
 mod workflows;
 
 pub use connect::ConnectSettings;

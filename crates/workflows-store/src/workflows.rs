@@ -6,7 +6,8 @@ use crate::entity::{idempotency_key, run, workflow};
 use crate::error::{StoreError, StoreResult, is_unique_violation};
 use crate::history::Revision;
 use crate::paging::keyed_page;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
+use crate::workflow_list::{UseKind, uses};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
@@ -107,10 +108,9 @@ impl Store {
         ordering: Ordering<WorkflowSortKey>,
         page: PageRequest,
     ) -> StoreResult<Page<Workflow>> {
+        let query = self.workflow_list_query(actor, filter, ordering, page);
         let (rows, count) = self
-            .page_rows(self.filtered_workflows(actor, filter), page, |q| {
-                workflows_page(q, ordering, page)
-            })
+            .workflow_list_rows(query, page, |q| q.into_model::<workflow::Model>())
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Workflow::from).collect(),
@@ -132,8 +132,10 @@ impl Store {
         avoid_seq_scan: bool,
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
-        let statement =
-            workflows_page(self.filtered_workflows(actor, filter), ordering, page).build(backend);
+        let statement = self
+            .workflow_list_query(actor, filter, ordering, page)
+            .page
+            .build(backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
             _ => ("EXPLAIN QUERY PLAN", "detail"),
@@ -183,18 +185,10 @@ impl Store {
             condition = condition.add(or_default(C::IsActive, true).eq(active));
         }
         if let Some(molecule) = &filter.molecule {
-            condition = condition.add(self.uses_molecule(molecule));
+            condition = condition.add(uses(UseKind::Molecule, molecule));
         }
         if let Some(atom) = &filter.atom {
-            condition = condition.add(
-                C::Id.in_subquery(
-                    Query::select()
-                        .column(AtomIndex::WorkflowId)
-                        .from(AtomIndex::Table)
-                        .and_where(Expr::col(AtomIndex::Atom).eq(atom.as_str()))
-                        .to_owned(),
-                ),
-            );
+            condition = condition.add(uses(UseKind::Atom, atom));
         }
         if let Some(search) = &filter.search {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
@@ -206,21 +200,6 @@ impl Store {
             condition = condition.add(any);
         }
         condition
-    }
-
-    /// `molecules_used` holds the molecule: containment through the GIN index on PostgreSQL,
-    /// `json_each` on SQLite.
-    fn uses_molecule(&self, molecule: &str) -> SimpleExpr {
-        match self.backend() {
-            DbBackend::Postgres => Expr::cust_with_values(
-                r#""workflows_workflow"."molecules_used" @> $1"#,
-                [serde_json::json!([molecule])],
-            ),
-            _ => Expr::cust_with_values(
-                r#"EXISTS (SELECT 1 FROM json_each("workflows_workflow"."molecules_used") WHERE json_each.value = ?)"#,
-                [molecule],
-            ),
-        }
     }
 
     /// Replaces (PUT) or patches (PATCH) a workflow. With `if_match`, a stale version answers
@@ -461,15 +440,6 @@ fn receipt_of(row: idempotency_key::Model) -> StoreResult<ExecutionReceipt> {
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))
 }
 
-/// The side table the atom filter reads (kept by triggers; see the migration).
-#[derive(sea_orm::DeriveIden)]
-enum AtomIndex {
-    #[sea_orm(iden = "workflows_workflowatom")]
-    Table,
-    WorkflowId,
-    Atom,
-}
-
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
@@ -496,7 +466,7 @@ pub(crate) fn workflows_page(
     )
 }
 
-fn order_workflows(
+pub(crate) fn order_workflows(
     query: Select<workflow::Entity>,
     ordering: Ordering<WorkflowSortKey>,
 ) -> Select<workflow::Entity> {

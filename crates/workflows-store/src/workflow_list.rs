@@ -1,0 +1,168 @@
+//! How one page of the workflow list is read: its total and its rows.
+//!
+//! A list filtered by one molecule or one atom and nothing else, for an actor who sees every
+//! workflow, is counted (and, in `created_at` order, paged) from `workflows_workflowuse` alone
+//! (migration 17): at 1,000,000 workflows a molecule is used by about 32,000 of them, and
+//! counting them through the workflows themselves read every one of those rows
+//! (bench/README.md, finding 17). Every other list goes through the workflows, read by the page's
+//! ids (see [`workflows_page`]).
+
+use crate::Store;
+use crate::entity::workflow;
+use crate::error::{StoreError, StoreResult};
+use crate::workflows::{order_workflows, workflows_page};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
+    SelectModel, Selector,
+};
+use workflows_domain::{Actor, Ordering, PageRequest, WorkflowFilter, WorkflowSortKey};
+
+/// `workflows_workflowuse`, kept by triggers (see migration 17).
+#[derive(sea_orm::DeriveIden)]
+enum WorkflowUse {
+    #[sea_orm(iden = "workflows_workflowuse")]
+    Table,
+    WorkflowId,
+    Kind,
+    Name,
+    CreatedAt,
+}
+
+/// What a `workflows_workflowuse` row says a workflow uses; the discriminant is the stored `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UseKind {
+    /// A string in `molecules_used`.
+    Molecule = 1,
+    /// A string in one of `atoms_in_molecules`' lists.
+    Atom = 2,
+}
+
+/// The use rows of `name` as a `kind`.
+fn uses_of(kind: UseKind, name: &str) -> SelectStatement {
+    Query::select()
+        .from(WorkflowUse::Table)
+        .and_where(Expr::col(WorkflowUse::Kind).eq(kind as i16))
+        .and_where(Expr::col(WorkflowUse::Name).eq(name))
+        .to_owned()
+}
+
+/// The workflow uses `name` as a `kind`: one definition for every list and both backends.
+pub(crate) fn uses(kind: UseKind, name: &str) -> SimpleExpr {
+    workflow::Column::Id.in_subquery(
+        uses_of(kind, name)
+            .column(WorkflowUse::WorkflowId)
+            .to_owned(),
+    )
+}
+
+/// The one molecule or atom `filter` asks for when nothing else narrows the list, for an actor
+/// who sees every workflow: then the use rows alone are the list.
+fn lone_use<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> Option<(UseKind, &'f str)> {
+    if actor.owner_scope().is_some() {
+        return None;
+    }
+    let narrowed_otherwise = filter.project_id.is_some()
+        || filter.app_name.is_some()
+        || filter.slug.is_some()
+        || filter.is_active.is_some()
+        || filter.user_id.is_some()
+        || filter.search.is_some();
+    match (&filter.molecule, &filter.atom, narrowed_otherwise) {
+        (Some(molecule), None, false) => Some((UseKind::Molecule, molecule)),
+        (None, Some(atom), false) => Some((UseKind::Atom, atom)),
+        _ => None,
+    }
+}
+
+/// The two statements of one page of the workflow list.
+pub(crate) struct WorkflowListQuery {
+    /// One row, one column `n`: the total.
+    count: SelectStatement,
+    /// The page's workflows, in order.
+    pub(crate) page: Select<workflow::Entity>,
+}
+
+impl Store {
+    /// The statements that read `page` of the workflows `actor` may see that match `filter`.
+    pub(crate) fn workflow_list_query(
+        &self,
+        actor: &Actor,
+        filter: &WorkflowFilter,
+        ordering: Ordering<WorkflowSortKey>,
+        page: PageRequest,
+    ) -> WorkflowListQuery {
+        let Some((kind, name)) = lone_use(actor, filter) else {
+            let filtered = self.filtered_workflows(actor, filter);
+            return WorkflowListQuery {
+                count: count_of(filtered.clone().into_query()),
+                page: workflows_page(filtered, ordering, page),
+            };
+        };
+        let count = count_of(
+            uses_of(kind, name)
+                .column(WorkflowUse::WorkflowId)
+                .to_owned(),
+        );
+        let page = match ordering.key {
+            // The use rows carry `created_at` in the list's order (ties by the higher id), so
+            // the page's ids come from their index, however deep the page.
+            WorkflowSortKey::CreatedAt => {
+                let order = if ordering.descending {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
+                let ids = uses_of(kind, name)
+                    .column(WorkflowUse::WorkflowId)
+                    .order_by(WorkflowUse::CreatedAt, order.clone())
+                    .order_by(WorkflowUse::WorkflowId, order)
+                    .offset(page.offset())
+                    .limit(page.page_size())
+                    .to_owned();
+                order_workflows(
+                    workflow::Entity::find().filter(workflow::Column::Id.in_subquery(ids)),
+                    ordering,
+                )
+            }
+            _ => workflows_page(
+                workflow::Entity::find().filter(uses(kind, name)),
+                ordering,
+                page,
+            ),
+        };
+        WorkflowListQuery { count, page }
+    }
+
+    /// The total of `query` and its page's rows, read through `rows`; a page past the end is
+    /// [`StoreError::InvalidPage`].
+    pub(crate) async fn workflow_list_rows<M>(
+        &self,
+        query: WorkflowListQuery,
+        page: PageRequest,
+        rows: impl FnOnce(Select<workflow::Entity>) -> Selector<SelectModel<M>>,
+    ) -> StoreResult<(Vec<M>, u64)>
+    where
+        M: FromQueryResult + Sized + Send + Sync,
+    {
+        let count = self
+            .conn()
+            .query_one(&query.count)
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+        if page.is_past_end(count) {
+            return Err(StoreError::InvalidPage);
+        }
+        Ok((rows(query.page).all(self.conn()).await?, count))
+    }
+}
+
+/// `SELECT COUNT(*) AS n` over `rows`.
+fn count_of(rows: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(rows, Alias::new("counted"))
+        .to_owned()
+}
