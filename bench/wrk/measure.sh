@@ -1,0 +1,25 @@
+#!/bin/bash
+# Measures HTTP scenarios on a database a bench run seeded, without seeding or writing results:
+# per scenario 5 s of warm-up, then 10 s of wrk at 32 connections (p50, p99, requests/s).
+#   bench/wrk/measure.sh wf_bench_http_1000000 1000000 list_molecule list_atom
+# Needs the release binary (make bench builds it); PG_ADMIN_URL as in the Makefile.
+set -euo pipefail
+db=$1 workflows=$2
+shift 2
+server=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+url="${server%/*}/$db"
+token=$(DATABASE_URL=$url target/release/workflows-api tokens create bench-staff | tail -1)
+DATABASE_URL="$url?sslmode=disable" PORT=18080 RUST_LOG=warn target/release/workflows-api serve \
+    > /tmp/measure-server.log 2>&1 &
+pid=$!
+trap 'kill -INT $pid; wait $pid' EXIT
+sleep 2
+for scenario in "$@"; do
+    run() {
+        SCENARIO=$scenario TOKEN=$token WORKFLOWS=$workflows RUNS=$((workflows * 5)) \
+            wrk -t2 -c32 "$@" -s bench/wrk/scenario.lua http://127.0.0.1:18080
+    }
+    run -d5s > /dev/null
+    printf '%s %s: %s\n' "$db" "$scenario" \
+        "$(run -d10s --latency | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx' | tr -s ' ' | tr '\n' ' ')"
+done
