@@ -17,6 +17,10 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 pub struct Migration;
 
 const POSTGRES_UP: &str = r#"
+-- Writers wait until the triggers exist: a workflow written after the fill's snapshot and before
+-- them would have no rows (the statements below run as one transaction).
+LOCK TABLE workflows_workflow IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE workflows_workflowuse (
     workflow_id bigint NOT NULL REFERENCES workflows_workflow (id) ON DELETE CASCADE,
     kind smallint NOT NULL CHECK (kind IN (1, 2)),
