@@ -2,9 +2,9 @@
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
-use sea_orm::sea_query::{ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     QueryTrait, Select, SelectModel, Selector,
 };
 use workflows_domain::PageRequest;
@@ -22,29 +22,47 @@ impl Store {
         E: EntityTrait,
         E::Model: FromQueryResult + Sized + Send + Sync,
     {
-        self.page_rows_as(filtered, page, |q| page_of(q).into_model())
+        let count = count_of(filtered.clone().into_query());
+        self.counted_page(&count, page, page_of(filtered).into_model())
             .await
     }
 
-    /// [`Store::page_rows`] with the page's rows read into another model.
-    pub(crate) async fn page_rows_as<E, M>(
+    /// `rows` when `page` lies within the total `count` answers; a page past the end is
+    /// [`StoreError::InvalidPage`].
+    pub(crate) async fn counted_page<M>(
         &self,
-        filtered: Select<E>,
+        count: &SelectStatement,
         page: PageRequest,
-        page_of: impl FnOnce(Select<E>) -> Selector<SelectModel<M>>,
+        rows: Selector<SelectModel<M>>,
     ) -> StoreResult<(Vec<M>, u64)>
     where
-        E: EntityTrait,
-        E::Model: FromQueryResult + Sized + Send + Sync,
         M: FromQueryResult + Sized + Send + Sync,
     {
-        let count = filtered.clone().count(self.conn()).await?;
+        let count = self.read_count(count).await?;
         if page.is_past_end(count) {
             return Err(StoreError::InvalidPage);
         }
-        let rows = page_of(filtered).all(self.conn()).await?;
-        Ok((rows, count))
+        Ok((rows.all(self.conn()).await?, count))
     }
+
+    /// The number in column `n` of the one row `statement` answers (0 without a row).
+    pub(crate) async fn read_count(&self, statement: &SelectStatement) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .query_one(statement)
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?;
+        Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+}
+
+/// `SELECT COUNT(*) AS n` over `rows`, for [`Store::read_count`].
+pub(crate) fn count_of(rows: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(rows, Alias::new("counted"))
+        .to_owned()
 }
 
 /// The rows of `page` of `filtered` in the order `order` gives, skipped with `OFFSET` over whole

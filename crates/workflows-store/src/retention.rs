@@ -4,10 +4,11 @@
 use crate::Store;
 use crate::entity::run;
 use crate::error::StoreResult;
+use crate::paging::count_of;
 use crate::runs::stored_status;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use workflows_domain::{RetentionPolicy, RunStatus};
 
 const RANKED: &str = "ranked";
@@ -63,17 +64,7 @@ impl Store {
         if policy.is_off() {
             return Ok(0);
         }
-        let count = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from_subquery(prunable(policy, now), Alias::new("prunable"))
-            .to_owned();
-        let row = self
-            .conn()
-            .query_one(&count)
-            .await?
-            .map(|row| row.try_get::<i64>("", "n"))
-            .transpose()?;
-        Ok(row.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+        self.read_count(&count_of(prunable(policy, now))).await
     }
 
     /// Deletes the finished runs past either bound of the policy, `batch_size` at a time, and

@@ -9,12 +9,13 @@
 
 use crate::Store;
 use crate::entity::workflow;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
+use crate::paging::count_of;
 use crate::workflows::{order_workflows, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
-    Select, SelectModel, Selector,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
+    SelectModel, Selector,
 };
 use workflows_domain::{Actor, Ordering, PageRequest, WorkflowFilter, WorkflowSortKey};
 
@@ -130,7 +131,7 @@ impl Store {
     }
 
     /// The total of `query` and its page's rows, read through `rows`; a page past the end is
-    /// [`StoreError::InvalidPage`].
+    /// [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
     pub(crate) async fn workflow_list_rows<M>(
         &self,
         query: WorkflowListQuery,
@@ -140,17 +141,8 @@ impl Store {
     where
         M: FromQueryResult + Sized + Send + Sync,
     {
-        let count = self
-            .conn()
-            .query_one(&query.count)
-            .await?
-            .map(|row| row.try_get::<i64>("", "n"))
-            .transpose()?
-            .map_or(0, |n| u64::try_from(n).unwrap_or(0));
-        if page.is_past_end(count) {
-            return Err(StoreError::InvalidPage);
-        }
-        Ok((rows(query.page).all(self.conn()).await?, count))
+        self.counted_page(&query.count, page, rows(query.page))
+            .await
     }
 }
 
@@ -171,13 +163,5 @@ fn rolled_up_count(kind: UseKind, name: &str) -> SelectStatement {
         )
         .from(Alias::new(table))
         .and_where(Expr::col(Alias::new(column)).eq(name))
-        .to_owned()
-}
-
-/// `SELECT COUNT(*) AS n` over `rows`.
-fn count_of(rows: SelectStatement) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_subquery(rows, Alias::new("counted"))
         .to_owned()
 }
