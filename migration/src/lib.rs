@@ -65,3 +65,20 @@ pub(crate) fn bigserial_primary_key<T: IntoIden>(manager: &SchemaManager, column
     };
     def
 }
+
+/// Runs the backend's own SQL: `postgres` on PostgreSQL, `sqlite` elsewhere.
+pub(crate) async fn execute_per_backend(
+    manager: &SchemaManager<'_>,
+    postgres: &str,
+    sqlite: &str,
+) -> Result<(), DbErr> {
+    let sql = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(drop)
+}

@@ -4,8 +4,8 @@
 //! this service or the old Django app sharing the database. PostgreSQL also gets GIN indexes on
 //! the JSON columns for containment queries.
 
+use crate::execute_per_backend;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -141,19 +141,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES_UP).await.map(drop),
-            _ => db.execute_unprepared(&sqlite_up()).await.map(drop),
-        }
+        execute_per_backend(manager, POSTGRES_UP, &sqlite_up()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES_DOWN).await?,
-            _ => db.execute_unprepared(SQLITE_DOWN).await?,
-        };
+        execute_per_backend(manager, POSTGRES_DOWN, SQLITE_DOWN).await?;
         manager
             .drop_table(
                 Table::drop()

@@ -10,8 +10,8 @@
 //! those columns or to `created_at`, in the same transaction, whoever writes (the old Django app
 //! too); the migration fills it once.
 
+use crate::execute_per_backend;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -136,18 +136,10 @@ const SQLITE_DOWN: &str = "DROP TRIGGER IF EXISTS workflows_workflowuse_insert;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES_UP).await.map(drop),
-            _ => db.execute_unprepared(&sqlite_up()).await.map(drop),
-        }
+        execute_per_backend(manager, POSTGRES_UP, &sqlite_up()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => db.execute_unprepared(POSTGRES_DOWN).await.map(drop),
-            _ => db.execute_unprepared(SQLITE_DOWN).await.map(drop),
-        }
+        execute_per_backend(manager, POSTGRES_DOWN, SQLITE_DOWN).await
     }
 }
