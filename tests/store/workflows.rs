@@ -660,21 +660,19 @@ async fn a_molecule_or_atom_lists_the_same_with_or_without_other_filters(db: Tes
         } else {
             format!("'{created}'")
         };
-        raw.execute_unprepared(&format!(
-            "INSERT INTO workflows_workflow (project_id, project_name, name, slug, user_id, \
-             molecules_used, atoms_in_molecules, created_at, updated_at) \
-             VALUES (123, 'P', 'Odd {i}', 'odd-{i}', {}, {molecules}, {atoms}, {created}, {created})",
-            p.alice.user_id.0
-        ))
-        .await
-        .expect("insert");
         let id = raw
             .query_one_raw(sea_orm::Statement::from_string(
                 raw.get_database_backend(),
-                format!("SELECT id FROM workflows_workflow WHERE slug = 'odd-{i}'"),
+                format!(
+                    "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
+                     user_id, molecules_used, atoms_in_molecules, created_at, updated_at) \
+                     VALUES (123, 'P', 'Odd {i}', 'odd-{i}', {}, {molecules}, {atoms}, \
+                     {created}, {created}) RETURNING id",
+                    p.alice.user_id.0
+                ),
             ))
             .await
-            .expect("id")
+            .expect("insert")
             .and_then(|row| row.try_get::<i64>("", "id").ok())
             .expect("inserted");
         ids.push(workflows_domain::WorkflowId(id));

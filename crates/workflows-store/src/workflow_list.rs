@@ -60,13 +60,24 @@ fn lone_use<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> Option<(UseKind, &
     if actor.owner_scope().is_some() {
         return None;
     }
-    let narrowed_otherwise = filter.project_id.is_some()
-        || filter.app_name.is_some()
-        || filter.slug.is_some()
-        || filter.is_active.is_some()
-        || filter.user_id.is_some()
-        || filter.search.is_some();
-    match (&filter.molecule, &filter.atom, narrowed_otherwise) {
+    // Every field named, so a filter added later cannot be skipped here unnoticed.
+    let WorkflowFilter {
+        project_id,
+        app_name,
+        slug,
+        is_active,
+        user_id,
+        molecule,
+        atom,
+        search,
+    } = filter;
+    let narrowed_otherwise = project_id.is_some()
+        || app_name.is_some()
+        || slug.is_some()
+        || is_active.is_some()
+        || user_id.is_some()
+        || search.is_some();
+    match (molecule, atom, narrowed_otherwise) {
         (Some(molecule), None, false) => Some((UseKind::Molecule, molecule)),
         (None, Some(atom), false) => Some((UseKind::Atom, atom)),
         _ => None,
