@@ -2,14 +2,16 @@
 # Measures HTTP scenarios on a database a bench run seeded, without seeding or writing results:
 # per scenario 5 s of warm-up, then 10 s of wrk at 32 connections (p50, p99, requests/s).
 #   bench/wrk/measure.sh wf_bench_http_1000000 1000000 list_molecule list_atom
-# Needs the release binary (make bench builds it); PG_ADMIN_URL as in the Makefile.
+# Needs the release binary (make bench builds it; BIN=path measures another build, for A/B
+# comparisons); PG_ADMIN_URL as in the Makefile.
 set -euo pipefail
 db=$1 workflows=$2
 shift 2
 server=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 url="${server%/*}/$db"
-token=$(DATABASE_URL=$url target/release/workflows-api tokens create bench-staff | tail -1)
-DATABASE_URL="$url?sslmode=disable" PORT=18080 RUST_LOG=warn target/release/workflows-api serve \
+bin=${BIN:-target/release/workflows-api}
+token=$(DATABASE_URL=$url $bin tokens create bench-staff | tail -1)
+DATABASE_URL="$url?sslmode=disable" PORT=18080 RUST_LOG=warn $bin serve \
     > /tmp/measure-server.log 2>&1 &
 pid=$!
 trap 'kill -INT $pid; wait $pid' EXIT

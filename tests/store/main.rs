@@ -2,6 +2,7 @@
 
 mod accounts;
 mod analytics;
+mod connections;
 mod executions;
 mod fixtures;
 mod ownership;

@@ -1,11 +1,14 @@
 //! One way to open the database: the URL picks PostgreSQL or SQLite.
 
+use crate::connection::Connection;
+use crate::direct::DirectPool;
 use crate::error::{StoreError, StoreResult};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::{ConnectOptions, Database};
 use std::time::Duration;
 
 /// How long a pooled connection may sit idle before it is checked with a ping on checkout.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 /// How to reach the database and how big the pool is.
 #[derive(Debug, Clone)]
@@ -38,16 +41,21 @@ impl ConnectSettings {
     }
 }
 
-/// Opens the pool; `lazy` opens no connection until one is asked for.
-pub(crate) async fn open(
-    settings: &ConnectSettings,
-    lazy: bool,
-) -> StoreResult<DatabaseConnection> {
+/// Opens the pools; `lazy` opens no connection until one is asked for. On PostgreSQL,
+/// `max_connections` is shared out between transactions (SeaORM's pool) and statements that run
+/// on their own (a [`DirectPool`]), the larger half to the latter, which serve every read.
+pub(crate) async fn open(settings: &ConnectSettings, lazy: bool) -> StoreResult<Connection> {
+    let postgres = settings.url.starts_with("postgres");
+    let for_transactions = if postgres {
+        (settings.max_connections / 2).max(1)
+    } else {
+        settings.max_connections
+    };
     let mut options = ConnectOptions::new(settings.url.clone());
     options.connect_lazy(lazy);
     options
-        .max_connections(settings.max_connections)
-        .min_connections(settings.min_connections)
+        .max_connections(for_transactions)
+        .min_connections(settings.min_connections.min(for_transactions))
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         // sqlx pings a connection on every checkout by default: a second round trip per request.
@@ -55,19 +63,9 @@ pub(crate) async fn open(
         // is worth that; a hot one that broke fails its query and is discarded on release.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
-    if settings.url.starts_with("postgres") {
-        // A connection string may put a tenant schema first; the workflow tables live in `public`.
-        options.set_schema_search_path("public");
-        if let Some(timeout) = settings.statement_timeout {
-            options.statement_timeout(timeout);
-        }
-        // JIT compilation costs 100 ms and more, and it kicks in on the planner's estimates: the
-        // analytics' live runs are estimated at hundreds of thousands where there are hundreds,
-        // and a 1 ms count took 130 ms. An OLTP service's statements never repay it.
-        // Staff's windowed usage hashes a few hundred thousand counter rows per key and project;
-        // at the default 4 MB that spilled to disk (at 1,000,000 workflows, seven days of atoms:
-        // 357 -> 246 ms). A pool's worth of 16 MB is little next to PostgreSQL's own caches.
-        options.map_sqlx_postgres_opts(|o| o.options([("jit", "off"), ("work_mem", "16MB")]));
+    if postgres {
+        let session = settings.clone();
+        options.map_sqlx_postgres_opts(move |o| postgres_options(o, &session));
     } else {
         ensure_sqlite_directory(&settings.url)?;
         let busy = settings.sqlite_busy_timeout;
@@ -79,7 +77,38 @@ pub(crate) async fn open(
                 .foreign_keys(true)
         });
     }
-    Ok(Database::connect(options).await?)
+    let pool = Database::connect(options).await?;
+    let direct = if postgres {
+        let alone = settings.max_connections.saturating_sub(for_transactions);
+        Some(DirectPool::new(settings, alone)?)
+    } else {
+        None
+    };
+    Ok(Connection { pool, direct })
+}
+
+/// The session every PostgreSQL connection of the store starts with, whichever pool opens it.
+pub(crate) fn postgres_options(
+    options: PgConnectOptions,
+    settings: &ConnectSettings,
+) -> PgConnectOptions {
+    use sea_orm::sqlx::ConnectOptions as _;
+    // A connection string may put a tenant schema first; the workflow tables live in `public`.
+    // JIT compilation costs 100 ms and more, and it kicks in on the planner's estimates: the
+    // analytics' live runs are estimated at hundreds of thousands where there are hundreds,
+    // and a 1 ms count took 130 ms. An OLTP service's statements never repay it.
+    // Staff's windowed usage hashes a few hundred thousand counter rows per key and project;
+    // at the default 4 MB that spilled to disk (at 1,000,000 workflows, seven days of atoms:
+    // 357 -> 246 ms). A pool's worth of 16 MB is little next to PostgreSQL's own caches.
+    let options = options.disable_statement_logging().options([
+        ("search_path", "public"),
+        ("jit", "off"),
+        ("work_mem", "16MB"),
+    ]);
+    match settings.statement_timeout {
+        Some(timeout) => options.options([("statement_timeout", timeout.as_millis().to_string())]),
+        None => options,
+    }
 }
 
 /// SQLite creates the file (with `mode=rwc`) but not its directory.

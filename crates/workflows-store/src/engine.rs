@@ -118,7 +118,7 @@ impl Store {
             }
             _ => {
                 // SQLite has one writer at a time; the DELETE takes the write lock first.
-                let txn = self.db.begin().await?;
+                let txn = self.db.pool.begin().await?;
                 let taken = txn
                     .query_all_raw(Statement::from_sql_and_values(
                         DbBackend::Sqlite,
@@ -233,7 +233,7 @@ impl Store {
         if self.backend() != DbBackend::Postgres {
             return Ok(None);
         }
-        let pool = self.db.get_postgres_connection_pool();
+        let pool = self.db.pool.get_postgres_connection_pool();
         let unavailable = |e: sea_orm::sqlx::Error| {
             crate::StoreError::Unavailable(sea_orm::DbErr::Custom(e.to_string()))
         };

@@ -61,7 +61,7 @@ impl From<DbErr> for StoreError {
 
 /// Whether the database could not serve the request at all (down, restarting, out of
 /// connections, too slow), as opposed to refusing this statement: such errors answer "try again".
-fn is_unavailable(err: &DbErr) -> bool {
+pub(crate) fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     let source = match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,

@@ -6,7 +6,9 @@
 mod analytics;
 mod clock;
 mod connect;
+mod connection;
 mod convert;
+mod direct;
 mod documents;
 mod engine;
 mod entity;
@@ -30,13 +32,14 @@ pub use stats::PoolStats;
 pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
 pub use workflows::Execution;
 
+use connection::Connection;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DbBackend;
 
 /// The database behind the service: cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    db: Connection,
     /// Whether analytics may read the rollups (PostgreSQL); see [`Store::without_rollups`].
     rollups: bool,
 }
@@ -88,34 +91,37 @@ impl Store {
 
     /// Which database this is.
     pub fn backend(&self) -> DbBackend {
-        self.db.get_database_backend()
+        self.db.pool.get_database_backend()
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> StoreResult<()> {
-        Ok(Migrator::up(&self.db, None).await?)
+        Ok(Migrator::up(&self.db.pool, None).await?)
     }
 
     /// Names of the migrations not yet applied (read-only: creates nothing).
     pub async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
-        let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
+        let pending = Migrator::get_pending_migrations_read_only(&self.db.pool).await?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
 
     /// One round trip to the database.
     pub async fn ping(&self) -> StoreResult<()> {
-        Ok(self.db.ping().await?)
+        Ok(self.db.pool.ping().await?)
     }
 
     /// Closes the pool.
     pub async fn close(self) -> StoreResult<()> {
-        Ok(self.db.close().await?)
+        if let Some(direct) = &self.db.direct {
+            direct.close();
+        }
+        Ok(self.db.pool.close().await?)
     }
 }
 
 impl Store {
     /// Rolls back the last `steps` migrations.
     pub async fn migrate_down(&self, steps: u32) -> StoreResult<()> {
-        Ok(Migrator::down(&self.db, Some(steps)).await?)
+        Ok(Migrator::down(&self.db.pool, Some(steps)).await?)
     }
 }

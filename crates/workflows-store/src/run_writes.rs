@@ -58,7 +58,7 @@ impl Store {
                 })
                 .collect(),
             _ => {
-                let txn = self.db.begin().await?;
+                let txn = self.db.pool.begin().await?;
                 let mut held = HashSet::with_capacity(last.len());
                 for write in last.values() {
                     let update = match &write.end {

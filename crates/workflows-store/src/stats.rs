@@ -23,12 +23,12 @@ impl PoolStats {
 }
 
 impl Store {
-    /// The pool's connections.
+    /// The connections of both pools (transactions, and statements on their own).
     pub fn pool_stats(&self) -> PoolStats {
-        let db = &self.db;
+        let pool = &self.db.pool;
         let (open, idle, max) = match self.backend() {
             DbBackend::Postgres => {
-                let pool = db.get_postgres_connection_pool();
+                let pool = pool.get_postgres_connection_pool();
                 (
                     pool.size(),
                     pool.num_idle(),
@@ -36,7 +36,7 @@ impl Store {
                 )
             }
             _ => {
-                let pool = db.get_sqlite_connection_pool();
+                let pool = pool.get_sqlite_connection_pool();
                 (
                     pool.size(),
                     pool.num_idle(),
@@ -44,10 +44,13 @@ impl Store {
                 )
             }
         };
+        let (direct_open, direct_idle, direct_max) =
+            self.db.direct.as_ref().map_or((0, 0, 0), |d| d.status());
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         PoolStats {
-            open,
-            idle: u32::try_from(idle).unwrap_or(u32::MAX),
-            max,
+            open: open + count(direct_open),
+            idle: count(idle) + count(direct_idle),
+            max: max + count(direct_max),
         }
     }
 

@@ -80,7 +80,7 @@ impl Store {
         row.version = Set(Some(1));
         row.execution_count = Set(Some(0));
         row.last_executed_at = Set(None);
-        let txn = self.db.begin().await?;
+        let txn = self.db.pool.begin().await?;
         let workflow: Workflow = row.insert(&txn).await?.into();
         Revision {
             workflow: workflow.id,
@@ -145,7 +145,7 @@ impl Store {
             format!("{prefix} {}", statement.sql),
             statement.values.map(|v| v.0).unwrap_or_default(),
         );
-        let txn = self.db.begin().await?;
+        let txn = self.db.pool.begin().await?;
         if avoid_seq_scan && backend == DbBackend::Postgres {
             txn.execute_unprepared("SET LOCAL enable_seqscan = off")
                 .await?;
@@ -219,7 +219,7 @@ impl Store {
             // deferred transaction that reads before it writes fails, rather than waits, when
             // another writer commits in between.
             let early = match self.backend() {
-                DbBackend::Postgres => Some(self.db.begin().await?),
+                DbBackend::Postgres => Some(self.db.pool.begin().await?),
                 _ => None,
             };
             let current = match &early {
@@ -241,7 +241,7 @@ impl Store {
             // the writer that moved the version records the revisions below.
             let txn = match early {
                 Some(txn) => txn,
-                None => self.db.begin().await?,
+                None => self.db.pool.begin().await?,
             };
             let updated = workflow::Entity::update_many()
                 .set(row)
@@ -337,7 +337,7 @@ impl Store {
     ) -> StoreResult<Execution> {
         use workflow::Column as C;
         let at = now();
-        let txn = self.db.begin().await?;
+        let txn = self.db.pool.begin().await?;
         // The write comes first so SQLite takes its write lock before reading anything (a read
         // first would make the later upgrade fail under concurrency) and so PostgreSQL serialises
         // executes of one workflow on its row.

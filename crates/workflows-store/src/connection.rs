@@ -1,0 +1,100 @@
+//! The store's database handle: transactions through SeaORM's pool, and on PostgreSQL every
+//! statement that runs on its own through a [`DirectPool`].
+
+use crate::direct::{DirectPool, Lent};
+use async_trait::async_trait;
+use sea_orm::sea_query::Values;
+use sea_orm::sqlx::postgres::Postgres;
+use sea_orm::sqlx::{self, Executor as _};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement,
+};
+use sea_query_sqlx::SqlxValues;
+
+/// SeaORM's pool, and on PostgreSQL the pool for statements outside a transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct Connection {
+    /// Transactions, migrations, `LISTEN`, and everything on SQLite.
+    pub(crate) pool: DatabaseConnection,
+    pub(crate) direct: Option<DirectPool>,
+}
+
+impl Connection {
+    async fn lend(&self) -> Result<Option<Lent>, DbErr> {
+        match &self.direct {
+            Some(direct) => direct.lend().await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The statement as sqlx runs it, with its values bound (the same shape SeaORM prepares).
+fn prepared(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = statement.values.clone().unwrap_or(Values(Vec::new()));
+    sqlx::query_with(
+        sqlx::AssertSqlSafe(statement.sql.as_str()),
+        SqlxValues(values),
+    )
+}
+
+fn query_error(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e.into()))
+}
+
+fn exec_error(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(e.into()))
+}
+
+#[async_trait]
+impl ConnectionTrait for Connection {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
+        let Some(mut lent) = self.lend().await? else {
+            return self.pool.execute_raw(statement).await;
+        };
+        let outcome = prepared(&statement)
+            .execute(lent.start())
+            .await
+            .map_err(exec_error);
+        lent.finish(outcome).map(ExecResult::from)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let Some(mut lent) = self.lend().await? else {
+            return self.pool.execute_unprepared(sql).await;
+        };
+        let outcome = lent
+            .start()
+            .execute(sqlx::AssertSqlSafe(sql.to_owned()))
+            .await
+            .map_err(exec_error);
+        lent.finish(outcome).map(ExecResult::from)
+    }
+
+    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let Some(mut lent) = self.lend().await? else {
+            return self.pool.query_one_raw(statement).await;
+        };
+        let outcome = prepared(&statement)
+            .fetch_optional(lent.start())
+            .await
+            .map_err(query_error);
+        lent.finish(outcome).map(|row| row.map(QueryResult::from))
+    }
+
+    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let Some(mut lent) = self.lend().await? else {
+            return self.pool.query_all_raw(statement).await;
+        };
+        let outcome = prepared(&statement)
+            .fetch_all(lent.start())
+            .await
+            .map_err(query_error);
+        lent.finish(outcome)
+            .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+    }
+}
