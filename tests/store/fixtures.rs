@@ -1,9 +1,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use workflows_domain::{
-    Actor, ExecutionRequest, NewWorkflow, RunChanges, RunId, Workflow, WorkflowId,
+    Actor, ExecutionRequest, NewWorkflow, Ordering, PageRequest, RunChanges, RunId, Workflow,
+    WorkflowFilter, WorkflowId, WorkflowSortKey,
 };
-use workflows_tests::workflows_store::{Execution, Store};
+use workflows_tests::workflows_store::{Execution, Store, StoreError};
 
 /// The original front end's payload, with a name of the caller's choice.
 pub fn body(name: &str) -> Value {
@@ -91,4 +92,30 @@ pub async fn moved_run(
         .await
         .expect("move");
     receipt.run_id
+}
+
+/// Every page of `actor`'s list, `page_size` at a time, up to the page past the end: the ids in
+/// order, and the totals the pages reported (one, when they agree).
+pub async fn all_pages(
+    store: &Store,
+    actor: &Actor,
+    filter: &WorkflowFilter,
+    ordering: Ordering<WorkflowSortKey>,
+    page_size: u64,
+) -> (Vec<WorkflowId>, Vec<u64>) {
+    let mut ids = Vec::new();
+    let mut counts = Vec::new();
+    for page in 1.. {
+        let page = PageRequest::new(page, page_size).expect("page");
+        match store.list_workflows(actor, filter, ordering, page).await {
+            Ok(listed) => {
+                counts.push(listed.count);
+                ids.extend(listed.items.iter().map(|w| w.id));
+            }
+            Err(StoreError::InvalidPage) => break,
+            Err(e) => panic!("list {filter:?}: {e}"),
+        }
+    }
+    counts.dedup();
+    (ids, counts)
 }

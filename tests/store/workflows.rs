@@ -1,4 +1,4 @@
-use crate::fixtures::{body, create, new_workflow, people};
+use crate::fixtures::{all_pages, body, create, new_workflow, people};
 use serde_json::json;
 use workflows_domain::{
     ExecutionRequest, Ordering, PageRequest, WorkflowChanges, WorkflowFilter, WorkflowSortKey,
@@ -699,21 +699,7 @@ async fn a_molecule_or_atom_lists_the_same_with_or_without_other_filters(db: Tes
     let newest_first_a = vec![repeats, tie_high, tie_low, twice.id, bobs.id];
 
     let listed = |actor, filter: WorkflowFilter, ordering, page_size| async move {
-        let mut all = Vec::new();
-        let mut counts = Vec::new();
-        for page in 1.. {
-            let page = PageRequest::new(page, page_size).expect("page");
-            match s.list_workflows(&actor, &filter, ordering, page).await {
-                Ok(listed) => {
-                    counts.push(listed.count);
-                    all.extend(listed.items.iter().map(|w| w.id));
-                }
-                Err(StoreError::InvalidPage) => break,
-                Err(e) => panic!("list: {e}"),
-            }
-        }
-        counts.dedup();
-        (all, counts)
+        all_pages(s, &actor, &filter, ordering, page_size).await
     };
     let molecule = |m: &str| WorkflowFilter {
         molecule: Some(m.into()),
@@ -854,24 +840,7 @@ async fn a_list_by_project_app_and_active_counts_what_it_lists(db: TestDb) {
     }
 
     let listed = |store: workflows_tests::workflows_store::Store, filter: WorkflowFilter| async move {
-        let mut ids = Vec::new();
-        let mut counts = Vec::new();
-        for page in 1.. {
-            let page = PageRequest::new(page, 2).expect("page");
-            match store
-                .list_workflows(&p.root, &filter, Ordering::default(), page)
-                .await
-            {
-                Ok(listed) => {
-                    counts.push(listed.count);
-                    ids.extend(listed.items.iter().map(|w| w.id));
-                }
-                Err(StoreError::InvalidPage) => break,
-                Err(e) => panic!("list {filter:?}: {e}"),
-            }
-        }
-        counts.dedup();
-        (ids, counts)
+        all_pages(&store, &p.root, &filter, Ordering::default(), 2).await
     };
     let mut nonempty = 0;
     for project_id in [None, Some(1), Some(2), Some(3)] {
