@@ -56,11 +56,25 @@ pub(crate) fn uses(kind: UseKind, name: &str) -> SimpleExpr {
     workflow::Column::Id.in_subquery(users_of(kind, name))
 }
 
-/// The one molecule or atom `filter` asks for when nothing else narrows the list, for an actor
-/// who sees every workflow: then the use rows alone are the list.
-fn lone_use<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> Option<(UseKind, &'f str)> {
+/// What a list asks for, as far as where its rows and total can come from.
+enum ListShape<'f> {
+    /// One molecule or atom and nothing else, for an actor who sees every workflow: the use rows
+    /// alone are the list.
+    LoneUse(UseKind, &'f str),
+    /// Nothing but project, app and active flag (any of them, or none), for an actor who sees
+    /// every workflow: the rollups per project and app hold its total.
+    ProjectAppActive {
+        project_id: Option<i32>,
+        app_name: Option<&'f str>,
+        is_active: Option<bool>,
+    },
+    /// Anything else: rows and total from the workflows.
+    Other,
+}
+
+fn list_shape<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> ListShape<'f> {
     if actor.owner_scope().is_some() {
-        return None;
+        return ListShape::Other;
     }
     // Every field named, so a filter added later cannot be skipped here unnoticed.
     let WorkflowFilter {
@@ -73,16 +87,19 @@ fn lone_use<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> Option<(UseKind, &
         atom,
         search,
     } = filter;
-    let narrowed_otherwise = project_id.is_some()
-        || app_name.is_some()
-        || slug.is_some()
-        || is_active.is_some()
-        || user_id.is_some()
-        || search.is_some();
-    match (molecule, atom, narrowed_otherwise) {
-        (Some(molecule), None, false) => Some((UseKind::Molecule, molecule)),
-        (None, Some(atom), false) => Some((UseKind::Atom, atom)),
-        _ => None,
+    if slug.is_some() || user_id.is_some() || search.is_some() {
+        return ListShape::Other;
+    }
+    let by_project_app_active = project_id.is_some() || app_name.is_some() || is_active.is_some();
+    match (molecule, atom, by_project_app_active) {
+        (Some(molecule), None, false) => ListShape::LoneUse(UseKind::Molecule, molecule),
+        (None, Some(atom), false) => ListShape::LoneUse(UseKind::Atom, atom),
+        (None, None, _) => ListShape::ProjectAppActive {
+            project_id: *project_id,
+            app_name: app_name.as_deref(),
+            is_active: *is_active,
+        },
+        _ => ListShape::Other,
     }
 }
 
@@ -104,10 +121,15 @@ impl Store {
         page: PageRequest,
     ) -> WorkflowListQuery {
         let rollups = self.rollups && self.backend() == DbBackend::Postgres;
-        let Some((kind, name)) = lone_use(actor, filter) else {
+        let shape = list_shape(actor, filter);
+        let ListShape::LoneUse(kind, name) = shape else {
             let filtered = self.filtered_workflows(actor, filter);
-            let count = match rolled_up_total(actor, filter) {
-                Some(total) if rollups => total,
+            let count = match shape {
+                ListShape::ProjectAppActive {
+                    project_id,
+                    app_name,
+                    is_active,
+                } if rollups => rolled_up_total(project_id, app_name, is_active),
                 _ => count_of(filtered.clone().into_query()),
             };
             return WorkflowListQuery {
@@ -165,54 +187,29 @@ impl Store {
     }
 }
 
-/// How many workflows an actor who sees every workflow finds with `filter`, from the analytics
-/// rollups (migration 13), when nothing but project, app and active flag narrows it: the
-/// triggers keep `workflows_usage_total`'s `workflows` and `active` (`COALESCE(is_active,
-/// true)`, as the filter reads it) per project and app in the writing transaction. At 1,000,000
-/// workflows a project has 10,000 of them, which counting read one by one (6-16 ms, finding 19);
-/// the whole list has a million. `None` for any other filter.
-fn rolled_up_total(actor: &Actor, filter: &WorkflowFilter) -> Option<SelectStatement> {
-    if actor.owner_scope().is_some() {
-        return None;
-    }
-    // Every field named, so a filter added later cannot be skipped here unnoticed.
-    let WorkflowFilter {
-        project_id,
-        app_name,
-        slug,
-        is_active,
-        user_id,
-        molecule,
-        atom,
-        search,
-    } = filter;
-    if slug.is_some()
-        || user_id.is_some()
-        || molecule.is_some()
-        || atom.is_some()
-        || search.is_some()
-    {
-        return None;
-    }
+/// How many workflows a [`ListShape::ProjectAppActive`] list holds, from the analytics rollups
+/// (migration 13): the triggers keep `workflows_usage_total`'s `workflows` and `active`
+/// (`COALESCE(is_active, true)`, as the filter reads it) per project and app in the writing
+/// transaction. At 1,000,000 workflows a project has 10,000 of them, which counting read one by
+/// one (6-16 ms, finding 19); the whole list has a million.
+fn rolled_up_total(
+    project_id: Option<i32>,
+    app_name: Option<&str>,
+    is_active: Option<bool>,
+) -> SelectStatement {
     let counted = match is_active {
         None => "workflows",
         Some(true) => "active",
         Some(false) => "workflows - active",
     };
-    let mut total = Query::select()
-        .expr_as(
-            Expr::cust(format!("CAST(COALESCE(SUM({counted}), 0) AS bigint)")),
-            Alias::new("n"),
-        )
-        .from(Alias::new("workflows_usage_total"))
-        .to_owned();
+    let mut total = rollup_sum("workflows_usage_total", counted);
     if let Some(project) = project_id {
-        total.and_where(Expr::col(Alias::new("project_id")).eq(*project));
+        total.and_where(Expr::col(Alias::new("project_id")).eq(project));
     }
     if let Some(app) = app_name {
-        total.and_where(Expr::col(Alias::new("app_name")).eq(app.as_str()));
+        total.and_where(Expr::col(Alias::new("app_name")).eq(app));
     }
-    Some(total)
+    total
 }
 
 /// On PostgreSQL, how many workflows use `name` as a `kind`, from the analytics rollups
@@ -225,12 +222,18 @@ fn rolled_up_count(kind: UseKind, name: &str) -> SelectStatement {
         UseKind::Molecule => ("workflows_usage_molecule", "molecule"),
         UseKind::Atom => ("workflows_usage_atom", "atom"),
     };
+    rollup_sum(table, "workflows")
+        .and_where(Expr::col(Alias::new(column)).eq(name))
+        .to_owned()
+}
+
+/// `SELECT SUM(counted) AS n FROM table`, 0 without rows, as [`Store::read_count`] reads it.
+fn rollup_sum(table: &str, counted: &str) -> SelectStatement {
     Query::select()
         .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(workflows), 0) AS bigint)"),
+            Expr::cust(format!("CAST(COALESCE(SUM({counted}), 0) AS bigint)")),
             Alias::new("n"),
         )
         .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new(column)).eq(name))
         .to_owned()
 }
