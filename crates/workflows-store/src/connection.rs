@@ -29,9 +29,10 @@ impl Connection {
     }
 }
 
-/// The statement as sqlx runs it, with its values bound (the same shape SeaORM prepares).
-fn prepared(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
-    let values = statement.values.clone().unwrap_or(Values(Vec::new()));
+/// The statement as sqlx runs it, with its values bound (the same shape SeaORM prepares); its
+/// values move into the query rather than being copied, as the statement is not needed after.
+fn prepared(statement: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = statement.values.take().unwrap_or(Values(Vec::new()));
     sqlx::query_with(
         sqlx::AssertSqlSafe(statement.sql.as_str()),
         SqlxValues(values),
@@ -52,11 +53,11 @@ impl ConnectionTrait for Connection {
         self.pool.get_database_backend()
     }
 
-    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
+    async fn execute_raw(&self, mut statement: Statement) -> Result<ExecResult, DbErr> {
         let Some(mut lent) = self.lend().await? else {
             return self.pool.execute_raw(statement).await;
         };
-        let outcome = prepared(&statement)
+        let outcome = prepared(&mut statement)
             .execute(lent.start())
             .await
             .map_err(exec_error);
@@ -75,22 +76,22 @@ impl ConnectionTrait for Connection {
         lent.finish(outcome).map(ExecResult::from)
     }
 
-    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+    async fn query_one_raw(&self, mut statement: Statement) -> Result<Option<QueryResult>, DbErr> {
         let Some(mut lent) = self.lend().await? else {
             return self.pool.query_one_raw(statement).await;
         };
-        let outcome = prepared(&statement)
+        let outcome = prepared(&mut statement)
             .fetch_optional(lent.start())
             .await
             .map_err(query_error);
         lent.finish(outcome).map(|row| row.map(QueryResult::from))
     }
 
-    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+    async fn query_all_raw(&self, mut statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let Some(mut lent) = self.lend().await? else {
             return self.pool.query_all_raw(statement).await;
         };
-        let outcome = prepared(&statement)
+        let outcome = prepared(&mut statement)
             .fetch_all(lent.start())
             .await
             .map_err(query_error);
