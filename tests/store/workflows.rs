@@ -20,6 +20,7 @@ on_both_backends!(
     documents_answer_what_parsed_workflows_answer,
     a_molecule_or_atom_lists_the_same_with_or_without_other_filters,
     a_list_by_project_app_and_active_counts_what_it_lists,
+    pages_read_from_the_end_match_the_order_read_from_the_start,
 );
 
 async fn created_workflows_read_back_as_sent(db: TestDb) {
@@ -874,4 +875,112 @@ async fn a_list_by_project_app_and_active_counts_what_it_lists(db: TestDb) {
         vec![6]
     );
     assert!(nonempty >= 20, "{nonempty} combinations listed workflows");
+}
+
+/// Pages in the second half of a list are found by walking it backwards from its end
+/// (crates/workflows-store/src/paging.rs, `Window`): for every order, with NULLs and ties in the
+/// sort key, every page size gives the list a single page gives, and that list is the order
+/// the contract names. For staff (counted from the rollups on PostgreSQL) and for the owner.
+async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let p = people(&db.store).await;
+    let s = &db.store;
+    let raw = db.raw().await;
+    // name, created_at and updated_at (ties), execution_count and last_executed_at (NULLs).
+    let rows = [
+        ("b", 1, 2, Some(3), Some(1)),
+        ("a", 2, 1, None, None),
+        ("b", 1, 1, Some(0), Some(2)),
+        ("c", 2, 2, Some(3), None),
+        ("a", 1, 2, None, Some(1)),
+        ("c", 3, 1, Some(1), Some(3)),
+        ("b", 2, 3, Some(0), None),
+    ];
+    let mut stored = Vec::new();
+    for (name, created, updated, count, executed) in rows {
+        let sql_number = |n: Option<i32>| n.map_or("NULL".to_owned(), |n| n.to_string());
+        let sql_day = |day: Option<i32>| {
+            day.map_or("NULL".to_owned(), |d| {
+                format!("'2030-01-0{d} 00:00:00+00:00'")
+            })
+        };
+        let id = raw
+            .query_one_raw(sea_orm::Statement::from_string(
+                raw.get_database_backend(),
+                format!(
+                    "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
+                     user_id, created_at, updated_at, execution_count, last_executed_at) \
+                     VALUES (321, 'P', '{name}', '{name}', {}, {}, {}, {}, {}) RETURNING id",
+                    p.alice.user_id.0,
+                    sql_day(Some(created)),
+                    sql_day(Some(updated)),
+                    sql_number(count),
+                    sql_day(executed),
+                ),
+            ))
+            .await
+            .expect("insert")
+            .and_then(|row| row.try_get::<i64>("", "id").ok())
+            .expect("inserted");
+        stored.push((
+            workflows_domain::WorkflowId(id),
+            (name, created, updated, count, executed),
+        ));
+    }
+    let in_project = WorkflowFilter {
+        project_id: Some(321),
+        ..Default::default()
+    };
+    for spec in [
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "name",
+        "-name",
+        "execution_count",
+        "-execution_count",
+        "last_executed_at",
+        "-last_executed_at",
+        "id",
+        "-id",
+    ] {
+        let ordering: Ordering<WorkflowSortKey> = spec.parse().expect("ordering");
+        // The key as the list sorts it: NULLs last in both directions, ties by id the same way.
+        let mut expected = stored.clone();
+        expected.sort_by(|(a_id, a), (b_id, b)| {
+            let key = |r: &(&'static str, i32, i32, Option<i32>, Option<i32>)| match ordering.key {
+                WorkflowSortKey::CreatedAt => Some(("", r.1)),
+                WorkflowSortKey::UpdatedAt => Some(("", r.2)),
+                WorkflowSortKey::Name => Some((r.0, 0)),
+                WorkflowSortKey::ExecutionCount => r.3.map(|n| ("", n)),
+                WorkflowSortKey::LastExecutedAt => r.4.map(|day| ("", day)),
+                WorkflowSortKey::Id => Some(("", 0)),
+            };
+            let (a_key, b_key) = (key(a), key(b));
+            let nulls_last = a_key.is_none().cmp(&b_key.is_none());
+            let by_key = if ordering.descending {
+                b_key.cmp(&a_key)
+            } else {
+                a_key.cmp(&b_key)
+            };
+            let by_id = if ordering.descending {
+                b_id.cmp(a_id)
+            } else {
+                a_id.cmp(b_id)
+            };
+            nulls_last.then(by_key).then(by_id)
+        });
+        let expected: Vec<_> = expected.into_iter().map(|(id, _)| id).collect();
+        for actor in [p.root, p.alice] {
+            for page_size in [1, 2, 3, 4, 100] {
+                assert_eq!(
+                    all_pages(s, &actor, &in_project, ordering, page_size).await,
+                    (expected.clone(), vec![expected.len() as u64]),
+                    "{spec} by {page_size} for {:?}",
+                    actor.user_id
+                );
+            }
+        }
+    }
 }

@@ -113,7 +113,7 @@ impl Store {
         ordering: Ordering<WorkflowSortKey>,
         page: PageRequest,
     ) -> StoreResult<Page<WorkflowDocument>> {
-        let query = self.workflow_list_query(actor, filter, ordering, page);
+        let query = self.workflow_list_query(actor, filter, ordering);
         let (rows, count) = self.workflow_list_rows(query, page, as_documents).await?;
         Ok(Page {
             items: rows.into_iter().map(WorkflowDocument::from).collect(),

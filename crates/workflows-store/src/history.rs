@@ -77,7 +77,8 @@ impl Store {
         let query =
             workflow_version::Entity::find().filter(workflow_version::Column::WorkflowId.eq(id.0));
         let (rows, count) = self
-            .page_rows(query, page, |q| {
+            // A workflow's revisions are few, so they are walked from the start.
+            .page_rows(query, page, |q, _| {
                 offset_page(
                     q,
                     |q| q.order_by_desc(workflow_version::Column::Version),

@@ -4,10 +4,10 @@ use crate::Store;
 use crate::clock::now;
 use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
-use crate::paging::keyed_page;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
+use crate::paging::{Direction, keyed_page};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, Select,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Select,
 };
 use workflows_domain::{
     Actor, Ordering, Page, PageRequest, RunChanges, RunFilter, RunId, RunSortKey, RunStatus,
@@ -69,26 +69,23 @@ impl Store {
                 condition.add(stored_status().is_in(filter.statuses.iter().map(|s| s.as_str())));
         }
         let query = run::Entity::find().filter(condition);
-        let order = if ordering.descending {
-            Order::Desc
-        } else {
-            Order::Asc
-        };
-        let ordered = |query: Select<run::Entity>| {
+        let ordered = |query: Select<run::Entity>, direction: Direction| {
+            let order = direction.order(ordering.descending);
             let query = match ordering.key {
+                // Either backend's default puts NULLs at the end that flips with the order.
                 RunSortKey::StartedAt => query.order_by(run::Column::StartedAt, order.clone()),
                 RunSortKey::CompletedAt => query.order_by_with_nulls(
                     run::Column::CompletedAt,
                     order.clone(),
-                    NullOrdering::Last,
+                    direction.nulls_last(),
                 ),
                 RunSortKey::Id => query,
             };
-            query.order_by(run::Column::Id, order.clone())
+            query.order_by(run::Column::Id, order)
         };
         let (rows, count) = self
-            .page_rows(query, page, |q| {
-                keyed_page(q, ordered, run::Column::Id, page)
+            .page_rows(query, page, |q, window| {
+                keyed_page(q, ordered, run::Column::Id, window)
             })
             .await?;
         Ok(Page {

@@ -12,9 +12,9 @@
 use crate::Store;
 use crate::entity::workflow;
 use crate::error::StoreResult;
-use crate::paging::count_of;
+use crate::paging::{Direction, Window, count_of};
 use crate::workflows::{order_workflows, workflows_page};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
     SelectModel, Selector,
@@ -103,23 +103,68 @@ fn list_shape<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> ListShape<'f> {
     }
 }
 
-/// The two statements of one page of the workflow list.
-pub(crate) struct WorkflowListQuery {
+/// The two statements of one page of the workflow list: the total, then the page's rows, which
+/// depend on the total (see [`Window`]).
+pub(crate) struct WorkflowListQuery<'f> {
     /// One row, one column `n`: the total.
     count: SelectStatement,
-    /// The page's workflows, in order.
-    pub(crate) page: Select<workflow::Entity>,
+    rows: ListRows<'f>,
+}
+
+/// Where a list's rows are read from.
+enum ListRows<'f> {
+    /// The workflows `filtered` selects, in `ordering`.
+    Workflows {
+        filtered: Box<Select<workflow::Entity>>,
+        ordering: Ordering<WorkflowSortKey>,
+    },
+    /// The workflows that use `name` as a `kind`, in `created_at` order: the use rows carry it in
+    /// the list's order (ties by the higher id), so the page's ids come from their index, however
+    /// deep the page.
+    ByUseIndex {
+        kind: UseKind,
+        name: &'f str,
+        ordering: Ordering<WorkflowSortKey>,
+    },
+}
+
+impl ListRows<'_> {
+    /// The workflows in `window`, in the list's order.
+    fn in_window(self, window: Window) -> Select<workflow::Entity> {
+        match self {
+            ListRows::Workflows { filtered, ordering } => {
+                workflows_page(*filtered, ordering, window)
+            }
+            ListRows::ByUseIndex {
+                kind,
+                name,
+                ordering,
+            } => {
+                let order = window.direction.order(ordering.descending);
+                let ids = users_of(kind, name)
+                    .order_by(WorkflowUse::CreatedAt, order.clone())
+                    .order_by(WorkflowUse::WorkflowId, order)
+                    .offset(window.skip)
+                    .limit(window.take)
+                    .to_owned();
+                order_workflows(
+                    workflow::Entity::find().filter(workflow::Column::Id.in_subquery(ids)),
+                    ordering,
+                    Direction::Forward,
+                )
+            }
+        }
+    }
 }
 
 impl Store {
-    /// The statements that read `page` of the workflows `actor` may see that match `filter`.
-    pub(crate) fn workflow_list_query(
+    /// The statements that read a page of the workflows `actor` may see that match `filter`.
+    pub(crate) fn workflow_list_query<'f>(
         &self,
         actor: &Actor,
-        filter: &WorkflowFilter,
+        filter: &'f WorkflowFilter,
         ordering: Ordering<WorkflowSortKey>,
-        page: PageRequest,
-    ) -> WorkflowListQuery {
+    ) -> WorkflowListQuery<'f> {
         let rollups = self.rollups && self.backend() == DbBackend::Postgres;
         let shape = list_shape(actor, filter);
         let ListShape::LoneUse(kind, name) = shape else {
@@ -134,7 +179,10 @@ impl Store {
             };
             return WorkflowListQuery {
                 count,
-                page: workflows_page(filtered, ordering, page),
+                rows: ListRows::Workflows {
+                    filtered: Box::new(filtered),
+                    ordering,
+                },
             };
         };
         let count = if rollups {
@@ -142,48 +190,43 @@ impl Store {
         } else {
             count_of(users_of(kind, name))
         };
-        let page = match ordering.key {
-            // The use rows carry `created_at` in the list's order (ties by the higher id), so
-            // the page's ids come from their index, however deep the page.
-            WorkflowSortKey::CreatedAt => {
-                let order = if ordering.descending {
-                    Order::Desc
-                } else {
-                    Order::Asc
-                };
-                let ids = users_of(kind, name)
-                    .order_by(WorkflowUse::CreatedAt, order.clone())
-                    .order_by(WorkflowUse::WorkflowId, order)
-                    .offset(page.offset())
-                    .limit(page.page_size())
-                    .to_owned();
-                order_workflows(
-                    workflow::Entity::find().filter(workflow::Column::Id.in_subquery(ids)),
-                    ordering,
-                )
-            }
-            _ => workflows_page(
-                workflow::Entity::find().filter(uses(kind, name)),
+        let rows = match ordering.key {
+            WorkflowSortKey::CreatedAt => ListRows::ByUseIndex {
+                kind,
+                name,
                 ordering,
-                page,
-            ),
+            },
+            _ => ListRows::Workflows {
+                filtered: Box::new(workflow::Entity::find().filter(uses(kind, name))),
+                ordering,
+            },
         };
-        WorkflowListQuery { count, page }
+        WorkflowListQuery { count, rows }
     }
 
     /// The total of `query` and its page's rows, read through `rows`; a page past the end is
     /// [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
     pub(crate) async fn workflow_list_rows<M>(
         &self,
-        query: WorkflowListQuery,
+        query: WorkflowListQuery<'_>,
         page: PageRequest,
         rows: impl FnOnce(Select<workflow::Entity>) -> Selector<SelectModel<M>>,
     ) -> StoreResult<(Vec<M>, u64)>
     where
         M: FromQueryResult + Sized + Send + Sync,
     {
-        self.counted_page(&query.count, page, rows(query.page))
-            .await
+        let (count, on_page) = self.workflow_list_page(query, page).await?;
+        Ok((rows(on_page).all(self.conn()).await?, count))
+    }
+
+    /// The total of `query`, and the statement that reads its `page`.
+    pub(crate) async fn workflow_list_page(
+        &self,
+        query: WorkflowListQuery<'_>,
+        page: PageRequest,
+    ) -> StoreResult<(u64, Select<workflow::Entity>)> {
+        let (count, window) = self.page_window(&query.count, page).await?;
+        Ok((count, query.rows.in_window(window)))
     }
 }
 

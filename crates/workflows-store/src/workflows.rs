@@ -5,12 +5,12 @@ use crate::clock::now;
 use crate::entity::{idempotency_key, run, workflow};
 use crate::error::{StoreError, StoreResult, is_unique_violation};
 use crate::history::Revision;
-use crate::paging::keyed_page;
+use crate::paging::{Direction, Window, keyed_page};
 use crate::workflow_list::{UseKind, uses};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, NullOrdering, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
-    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
     TransactionTrait,
 };
 use workflows_domain::{
@@ -108,7 +108,7 @@ impl Store {
         ordering: Ordering<WorkflowSortKey>,
         page: PageRequest,
     ) -> StoreResult<Page<Workflow>> {
-        let query = self.workflow_list_query(actor, filter, ordering, page);
+        let query = self.workflow_list_query(actor, filter, ordering);
         let (rows, count) = self
             .workflow_list_rows(query, page, |q| q.into_model::<workflow::Model>())
             .await?;
@@ -132,10 +132,9 @@ impl Store {
         avoid_seq_scan: bool,
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
-        let statement = self
-            .workflow_list_query(actor, filter, ordering, page)
-            .page
-            .build(backend);
+        let query = self.workflow_list_query(actor, filter, ordering);
+        let (_, on_page) = self.workflow_list_page(query, page).await?;
+        let statement = on_page.build(backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
             _ => ("EXPLAIN QUERY PLAN", "detail"),
@@ -451,31 +450,30 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Orders by the key with nulls last in both directions, ties broken by `id` the same way.
-/// One page of `filtered` in `ordering`, read through the page's ids (see [`keyed_page`]).
+/// The workflows of `window` of `filtered` in `ordering`, read through the page's ids (see
+/// [`keyed_page`]).
 pub(crate) fn workflows_page(
     filtered: Select<workflow::Entity>,
     ordering: Ordering<WorkflowSortKey>,
-    page: PageRequest,
+    window: Window,
 ) -> Select<workflow::Entity> {
     keyed_page(
         filtered,
-        |q| order_workflows(q, ordering),
+        |q, direction| order_workflows(q, ordering, direction),
         workflow::Column::Id,
-        page,
+        window,
     )
 }
 
+/// Orders by the key with NULLs last in both directions, ties broken by `id` the same way; walked
+/// `direction`.
 pub(crate) fn order_workflows(
     query: Select<workflow::Entity>,
     ordering: Ordering<WorkflowSortKey>,
+    direction: Direction,
 ) -> Select<workflow::Entity> {
     use workflow::Column as C;
-    let order = if ordering.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = direction.order(ordering.descending);
     let column = match ordering.key {
         WorkflowSortKey::CreatedAt => C::CreatedAt,
         WorkflowSortKey::UpdatedAt => C::UpdatedAt,
@@ -487,7 +485,7 @@ pub(crate) fn order_workflows(
     let query = if matches!(ordering.key, WorkflowSortKey::Id) {
         query
     } else {
-        query.order_by_with_nulls(column, order.clone(), NullOrdering::Last)
+        query.order_by_with_nulls(column, order.clone(), direction.nulls_last())
     };
     query.order_by(C::Id, order)
 }
