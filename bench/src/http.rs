@@ -261,17 +261,18 @@ fn main() -> anyhow::Result<()> {
     }
     drop(server);
 
+    let middle_skip = ((workflows / 100 / 20).max(1) / 2).saturating_sub(1) * 20;
     let explain_values = [
         ("id", (workflows / 2).to_string()),
         ("project", "8".to_owned()),
         ("m", "17".to_owned()),
         ("a", "17".to_owned()),
         ("team", "12".to_owned()),
-        // The deepest page of a project.
-        (
-            "skip",
-            ((workflows / 100 / 20).max(1) * 20 - 20).to_string(),
-        ),
+        // The worst page of a project either way: the middle one, walked forward, and the one
+        // after it, walked back from the end (list_deep.sql shows both statements).
+        ("before", middle_skip.to_string()),
+        ("after", middle_skip.saturating_sub(20).to_string()),
+        ("take", "20".to_owned()),
     ];
     let mut plans = String::new();
     for Scenario { name: scenario, .. } in SCENARIOS.iter().filter(|s| !s.writes) {
