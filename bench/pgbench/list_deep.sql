@@ -1,7 +1,8 @@
 -- The statements the service sends for this scenario (from PostgreSQL's log_statement=all),
 -- with the parameters drawn as bench/wrk/scenario.lua draws them. Run by bench/src/http.rs.
 -- A page in the second half is found from the end (crates/workflows-store/src/paging.rs, Window);
--- a project holds workflows / 100 of them.
+-- a project holds workflows / 100 of them, so no page is 5,000 from both ends, where the service
+-- would start it from its day instead (crates/workflows-store/src/day_pages.rs).
 \set project random(1, 100)
 \set total :workflows / 100
 \set last_page greatest(1, :total / 20)

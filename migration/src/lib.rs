@@ -24,6 +24,7 @@ mod m20261126_000014_add_daily_usage_rollups;
 mod m20261126_000015_add_overall_day_usage;
 mod m20261126_000016_add_hourly_run_counts;
 mod m20261126_000017_create_workflows_workflowuse;
+mod m20261126_000018_add_day_total_project_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_add_overall_day_usage::Migration),
             Box::new(m20261126_000016_add_hourly_run_counts::Migration),
             Box::new(m20261126_000017_create_workflows_workflowuse::Migration),
+            Box::new(m20261126_000018_add_day_total_project_index::Migration),
         ]
     }
 }

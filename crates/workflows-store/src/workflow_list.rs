@@ -7,9 +7,11 @@
 //! through the workflows read every one of those rows (bench/README.md, finding 17). Every other
 //! list goes through the workflows, read by the page's ids (see [`workflows_page`]); for such an
 //! actor on PostgreSQL, a list narrowed by nothing but project, app and active flag is counted
-//! from the rollups too (finding 19).
+//! from the rollups too (finding 19), and in `created_at` order its pages far from both ends
+//! start from the day they fall in (see [`crate::day_pages`], finding 20).
 
 use crate::Store;
+use crate::day_pages::{DayAnchor, DayCounted};
 use crate::entity::workflow;
 use crate::error::StoreResult;
 use crate::paging::{Direction, Window, count_of};
@@ -104,15 +106,18 @@ fn list_shape<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> ListShape<'f> {
 }
 
 /// The two statements of one page of the workflow list: the total, then the page's rows, which
-/// depend on the total (see [`Window`]).
+/// depend on it (see [`Window`]).
 pub(crate) struct WorkflowListQuery<'f> {
     /// One row, one column `n`: the total.
     count: SelectStatement,
     rows: ListRows<'f>,
+    /// Whether a page far from both ends may start from its day instead (see
+    /// [`crate::day_pages`]).
+    day_counted: Option<DayCounted<'f>>,
 }
 
 /// Where a list's rows are read from.
-enum ListRows<'f> {
+pub(crate) enum ListRows<'f> {
     /// The workflows `filtered` selects, in `ordering`.
     Workflows {
         filtered: Box<Select<workflow::Entity>>,
@@ -168,21 +173,27 @@ impl Store {
         let rollups = self.rollups && self.backend() == DbBackend::Postgres;
         let shape = list_shape(actor, filter);
         let ListShape::LoneUse(kind, name) = shape else {
-            let filtered = self.filtered_workflows(actor, filter);
-            let count = match shape {
+            let filtered = Box::new(self.filtered_workflows(actor, filter));
+            let (count, day_counted) = match shape {
                 ListShape::ProjectAppActive {
                     project_id,
                     app_name,
                     is_active,
-                } if rollups => rolled_up_total(project_id, app_name, is_active),
-                _ => count_of(filtered.clone().into_query()),
+                } if rollups => (
+                    rolled_up_total(project_id, app_name, is_active),
+                    (ordering.key == WorkflowSortKey::CreatedAt).then_some(DayCounted {
+                        project_id,
+                        app_name,
+                        is_active,
+                        descending: ordering.descending,
+                    }),
+                ),
+                _ => (count_of(filtered.as_ref().clone().into_query()), None),
             };
             return WorkflowListQuery {
                 count,
-                rows: ListRows::Workflows {
-                    filtered: Box::new(filtered),
-                    ordering,
-                },
+                rows: ListRows::Workflows { filtered, ordering },
+                day_counted,
             };
         };
         let count = if rollups {
@@ -201,11 +212,15 @@ impl Store {
                 ordering,
             },
         };
-        WorkflowListQuery { count, rows }
+        WorkflowListQuery {
+            count,
+            rows,
+            day_counted: None,
+        }
     }
 
     /// The total of `query` and its page's rows, read through `rows`; a page past the end is
-    /// [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
+    /// [`StoreError::InvalidPage`].
     pub(crate) async fn workflow_list_rows<M>(
         &self,
         query: WorkflowListQuery<'_>,
@@ -219,14 +234,38 @@ impl Store {
         Ok((rows(on_page).all(self.conn()).await?, count))
     }
 
-    /// The total of `query`, and the statement that reads its `page`.
+    /// The total of `query`, and the statement that reads its `page`; a page past the end is
+    /// [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
     pub(crate) async fn workflow_list_page(
         &self,
         query: WorkflowListQuery<'_>,
         page: PageRequest,
     ) -> StoreResult<(u64, Select<workflow::Entity>)> {
         let (count, window) = self.page_window(&query.count, page).await?;
-        Ok((count, query.rows.in_window(window)))
+        match (query.day_counted, query.rows) {
+            (Some(list), ListRows::Workflows { filtered, ordering })
+                if window.skip >= self.day_anchored_from =>
+            {
+                let (from_day, before) = match self.day_anchor(&list, page.offset()).await? {
+                    Some(DayAnchor { bound, before }) if list.descending => (
+                        filtered.filter(workflow::Column::CreatedAt.lt(bound)),
+                        before,
+                    ),
+                    Some(DayAnchor { bound, before }) => (
+                        filtered.filter(workflow::Column::CreatedAt.gte(bound)),
+                        before,
+                    ),
+                    None => (*filtered, 0),
+                };
+                let window = Window {
+                    skip: page.offset().saturating_sub(before),
+                    take: page.page_size(),
+                    direction: Direction::Forward,
+                };
+                Ok((count, workflows_page(from_day, ordering, window)))
+            }
+            (_, rows) => Ok((count, rows.in_window(window))),
+        }
     }
 }
 
