@@ -3,9 +3,9 @@
 //! their `created_at` (`workflows_usage_day_total`, kept by triggers in the writing transaction,
 //! migration 14), so the day a page starts in, and how many of the list's workflows come before
 //! that day, are read from a project's few hundred day rows; the page then skips only the
-//! workflows of its own day. An `OFFSET` from the start of the list skipped up to half of it
-//! (500,000 index entries for the middle page of staff's whole list at 1,000,000 workflows:
-//! 796 ms, against 5 ms for the day counts; bench/README.md finding 20).
+//! workflows of its own day. Walking the list's index from its nearer end skips up to half of
+//! the list (500,000 index entries for the middle page of staff's whole list at 1,000,000
+//! workflows: 796 ms, against 5 ms for the day counts; bench/README.md finding 20).
 //!
 //! The rows are those of the plain walk as long as the day counts are right: like the totals
 //! taken from the rollups, they are wrong after an import with the triggers off until
