@@ -8,7 +8,7 @@
 use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
-use workflows_bench::{Args, errors, number, overlong_latencies, ratio};
+use workflows_bench::{Args, errors, number, ratio};
 
 struct Verdicts {
     missed: usize,
@@ -48,19 +48,23 @@ const LISTS: [&str; 6] = [
     "get",
 ];
 
-/// Every run of `report` passes [`overlong_latencies`]'s check (finding 20).
-fn all_latencies_fit(verdicts: &mut Verdicts, report: &Value) {
+/// Each wrk connection has one request in flight at a time, so the latencies it records add up
+/// to at most its share of the run. wrk broke that in some runs (GET at 10,000: 4,235 s of
+/// latency from 32 connections in 10 s), and the percentiles of such a run are not measurements
+/// (finding 20). A saturated run sums to about connections × seconds; a quarter more is allowed
+/// for requests finishing after the clock stops.
+fn overlong_latencies(verdicts: &mut Verdicts, report: &Value) {
     let mut overlong = Vec::new();
     for result in report["scenarios"].as_array().into_iter().flatten() {
         let Some(loads) = result["load"].as_object() else {
             continue;
         };
         for (connections, load) in loads {
-            if let Some((recorded, available)) =
-                overlong_latencies(load, connections.parse().unwrap_or(0.0))
-            {
+            let busy = number(load, &["mean"]) * number(load, &["requests"]) / 1e6;
+            let available = connections.parse::<f64>().unwrap_or(0.0) * number(load, &["seconds"]);
+            if busy > 1.25 * available {
                 overlong.push(format!(
-                    "{}@{connections} {recorded:.0}s/{available:.0}s",
+                    "{}@{connections} {busy:.0}s/{available:.0}s",
                     result["scenario"].as_str().unwrap_or("?")
                 ));
             }
@@ -130,7 +134,7 @@ fn main() -> anyhow::Result<()> {
         format!("{peak:.0} MiB"),
         peak <= 64.0,
     );
-    all_latencies_fit(&mut verdicts, &report);
+    overlong_latencies(&mut verdicts, &report);
 
     match load(&dir.join(format!("http-{scale}.json"))) {
         Ok(big) => {

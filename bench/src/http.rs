@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use workflows_bench::{
-    Args, database_url, errors, explain_statements, fresh_database, number, overlong_latencies,
-    psql, psql_value, ratio, requests_per_second, run_captured,
+    Args, database_url, errors, explain_statements, fresh_database, number, psql, psql_value,
+    ratio, requests_per_second, run_captured,
 };
 
 /// A scenario: its name (bench/wrk/scenario.lua's SCENARIO, bench/pgbench/<name>.sql), what it
@@ -256,22 +256,7 @@ fn main() -> anyhow::Result<()> {
         wrk(server.port, name, CONNECTIONS[0], WARM_UP_SECONDS, &env)?;
         let mut loads = serde_json::Map::new();
         for connections in CONNECTIONS {
-            let mut measured = wrk(server.port, name, connections, seconds, &env)?;
-            // A run whose recorded latencies do not fit in its connections' time is wrk's error
-            // (finding 20): measured again, twice at most, and kept as it is if it persists, for
-            // bench-check to report.
-            for _ in 0..2 {
-                let Some((recorded, available)) =
-                    overlong_latencies(&measured, f64::from(connections))
-                else {
-                    break;
-                };
-                eprintln!(
-                    "{name} at {connections}: wrk recorded {recorded:.0} s of latency in \
-                     {available:.0} s of connections; measuring again"
-                );
-                measured = wrk(server.port, name, connections, seconds, &env)?;
-            }
+            let measured = wrk(server.port, name, connections, seconds, &env)?;
             loads.insert(connections.to_string(), measured);
             // wrk stops sending, but requests it left queued in the server still run; the next
             // measurement (pgbench writing the same rows, above all) waits for them.

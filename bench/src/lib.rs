@@ -64,18 +64,6 @@ pub fn errors(load: &serde_json::Value) -> f64 {
         + number(load, &["timeouts"])
 }
 
-/// Each wrk connection has one request in flight at a time, so the latencies a run records add
-/// up to at most its connections × seconds; a saturated run comes to about that, and a quarter
-/// more is allowed for requests finishing after the clock stops. wrk broke it in some runs here
-/// (GET at 10,000: 4,235 s of latency from 32 connections in 10 s), whose percentiles are then
-/// not measurements (bench/README.md, finding 20). Answers the seconds recorded and available
-/// when `load` (at `connections`) breaks it.
-pub fn overlong_latencies(load: &serde_json::Value, connections: f64) -> Option<(f64, f64)> {
-    let recorded = number(load, &["mean"]) * number(load, &["requests"]) / 1e6;
-    let available = connections * number(load, &["seconds"]);
-    (recorded > 1.25 * available).then_some((recorded, available))
-}
-
 /// A scenario's requests per second at 32 connections over its pgbench transactions per second.
 pub fn ratio(result: &serde_json::Value) -> f64 {
     requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
