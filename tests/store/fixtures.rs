@@ -119,3 +119,18 @@ pub async fn all_pages(
     counts.dedup();
     (ids, counts)
 }
+
+/// Runs `insert` (an `INSERT INTO workflows_workflow … RETURNING id` of another writer's row)
+/// and answers the new workflow's id.
+pub async fn inserted_workflow(raw: &sea_orm::DatabaseConnection, insert: String) -> WorkflowId {
+    use sea_orm::ConnectionTrait;
+    raw.query_one_raw(sea_orm::Statement::from_string(
+        raw.get_database_backend(),
+        insert,
+    ))
+    .await
+    .expect("insert")
+    .and_then(|row| row.try_get::<i64>("", "id").ok())
+    .map(WorkflowId)
+    .expect("inserted")
+}

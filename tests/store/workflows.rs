@@ -1,4 +1,4 @@
-use crate::fixtures::{all_pages, body, create, new_workflow, people};
+use crate::fixtures::{all_pages, body, create, inserted_workflow, new_workflow, people};
 use serde_json::json;
 use workflows_domain::{
     ExecutionRequest, Ordering, PageRequest, WorkflowChanges, WorkflowFilter, WorkflowSortKey,
@@ -663,22 +663,18 @@ async fn a_molecule_or_atom_lists_the_same_with_or_without_other_filters(db: Tes
         } else {
             format!("'{created}'")
         };
-        let id = raw
-            .query_one_raw(sea_orm::Statement::from_string(
-                raw.get_database_backend(),
-                format!(
-                    "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
+        let id = inserted_workflow(
+            &raw,
+            format!(
+                "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
                      user_id, molecules_used, atoms_in_molecules, created_at, updated_at) \
                      VALUES (123, 'P', 'Odd {i}', 'odd-{i}', {}, {molecules}, {atoms}, \
                      {created}, {created}) RETURNING id",
-                    p.alice.user_id.0
-                ),
-            ))
-            .await
-            .expect("insert")
-            .and_then(|row| row.try_get::<i64>("", "id").ok())
-            .expect("inserted");
-        ids.push(workflows_domain::WorkflowId(id));
+                p.alice.user_id.0
+            ),
+        )
+        .await;
+        ids.push(id);
     }
     let [repeats, _, _, _, tie_low, tie_high, deleted] = ids[..] else {
         panic!("seven rows inserted")
@@ -883,7 +879,6 @@ async fn a_list_by_project_app_and_active_counts_what_it_lists(db: TestDb) {
 /// sort key, every page size gives the list a single page gives, and that list is the order
 /// the contract names. For staff (counted from the rollups on PostgreSQL) and for the owner.
 async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb) {
-    use sea_orm::ConnectionTrait;
     let p = people(&db.store).await;
     let s = &db.store;
     let raw = db.raw().await;
@@ -905,28 +900,21 @@ async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb)
                 format!("'2030-01-0{d} 00:00:00+00:00'")
             })
         };
-        let id = raw
-            .query_one_raw(sea_orm::Statement::from_string(
-                raw.get_database_backend(),
-                format!(
-                    "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
+        let id = inserted_workflow(
+            &raw,
+            format!(
+                "INSERT INTO workflows_workflow (project_id, project_name, name, slug, \
                      user_id, created_at, updated_at, execution_count, last_executed_at) \
                      VALUES (321, 'P', '{name}', '{name}', {}, {}, {}, {}, {}) RETURNING id",
-                    p.alice.user_id.0,
-                    sql_day(Some(created)),
-                    sql_day(Some(updated)),
-                    sql_number(count),
-                    sql_day(executed),
-                ),
-            ))
-            .await
-            .expect("insert")
-            .and_then(|row| row.try_get::<i64>("", "id").ok())
-            .expect("inserted");
-        stored.push((
-            workflows_domain::WorkflowId(id),
-            (name, created, updated, count, executed),
-        ));
+                p.alice.user_id.0,
+                sql_day(Some(created)),
+                sql_day(Some(updated)),
+                sql_number(count),
+                sql_day(executed),
+            ),
+        )
+        .await;
+        stored.push((id, (name, created, updated, count, executed)));
     }
     let in_project = WorkflowFilter {
         project_id: Some(321),
