@@ -8,7 +8,7 @@
 use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
-use workflows_bench::{Args, errors, number, ratio};
+use workflows_bench::{Args, P99_TARGETED, errors, number, ratio};
 
 struct Verdicts {
     missed: usize,
@@ -39,20 +39,11 @@ fn scenario<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
         .find(|s| s["scenario"] == name)
 }
 
-const LISTS: [&str; 6] = [
-    "list_project",
-    "list_deep",
-    "list_molecule",
-    "list_atom",
-    "search",
-    "get",
-];
-
-/// Each wrk connection has one request in flight at a time, so the latencies it records add up
-/// to at most its share of the run. wrk broke that in some runs (GET at 10,000: 4,235 s of
-/// latency from 32 connections in 10 s), and the percentiles of such a run are not measurements
-/// (finding 20). A saturated run sums to about connections × seconds; a quarter more is allowed
-/// for requests finishing after the clock stops.
+/// Each wrk connection has one request in flight at a time, so the latencies it recorded add up
+/// to at most its share of the run. A saturated run sums to about connections × seconds; a
+/// quarter more is allowed for requests finishing after the clock stops. wrk's own figures break
+/// this, as they add made-up samples against coordinated omission; scenario.lua reports the
+/// recorded ones (finding 21), and this check keeps any report from going back to wrk's.
 fn overlong_latencies(verdicts: &mut Verdicts, report: &Value) {
     let mut overlong = Vec::new();
     for result in report["scenarios"].as_array().into_iter().flatten() {
@@ -71,7 +62,7 @@ fn overlong_latencies(verdicts: &mut Verdicts, report: &Value) {
         }
     }
     verdicts.check(
-        "wrk's latencies fit in its connections' time (every run)",
+        "recorded latencies fit in the connections' time (every run)",
         if overlong.is_empty() {
             "all".to_owned()
         } else {
@@ -108,12 +99,16 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    for name in LISTS {
+    for name in P99_TARGETED {
         if let Some(result) = scenario(&report, name) {
             let p99 = number(&result["load"]["32"], &["p99"]) / 1000.0;
+            let corrected = number(&result["load"]["32"], &["wrk_p99"]) / 1000.0;
+            let floor = number(result, &["pgbench_latency", "p99"]) / 1000.0;
             verdicts.check(
                 &format!("{name}: p99 <= 10 ms at 32 connections"),
-                format!("{p99:.1} ms"),
+                format!(
+                    "{p99:.1} ms (wrk's corrected p99 {corrected:.1}; the SQL alone under pgbench {floor:.1})"
+                ),
                 p99 <= 10.0,
             );
         }
@@ -138,7 +133,7 @@ fn main() -> anyhow::Result<()> {
 
     match load(&dir.join(format!("http-{scale}.json"))) {
         Ok(big) => {
-            for name in LISTS {
+            for name in P99_TARGETED {
                 if let (Some(small), Some(large)) = (scenario(&report, name), scenario(&big, name))
                 {
                     let before = number(&small["load"]["32"], &["p50"]);

@@ -69,6 +69,26 @@ pub fn ratio(result: &serde_json::Value) -> f64 {
     requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
 }
 
+/// The scenarios with a p99 target (at 32 connections), whose pgbench run also records latencies.
+pub const P99_TARGETED: [&str; 6] = [
+    "get",
+    "list_project",
+    "list_deep",
+    "list_molecule",
+    "list_atom",
+    "search",
+];
+
+/// The `p`-th percentile of ascending `sorted` by wrk's rule (the first value whose running count
+/// reaches p % of all), so pgbench's and wrk's figures mean the same; 0 when empty.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let rank = (p / 100.0 * sorted.len() as f64 + 1.0).floor() as usize;
+    sorted
+        .get(rank.clamp(1, sorted.len().max(1)) - 1)
+        .copied()
+        .unwrap_or(0)
+}
+
 /// Drops and creates database `name` on the server of `admin_url`; answers its URL.
 pub fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
     psql(
@@ -193,5 +213,16 @@ mod tests {
             database_url("postgres://p@h/postgres", "b"),
             "postgres://p@h/b"
         );
+    }
+
+    #[test]
+    fn percentiles_follow_wrks_rank_rule() {
+        let hundred: Vec<u64> = (1..=100).collect();
+        // wrk: the first value whose running count reaches round(p / 100 * count + 0.5).
+        assert_eq!(percentile(&hundred, 50.0), 51);
+        assert_eq!(percentile(&hundred, 99.0), 100);
+        assert_eq!(percentile(&hundred, 99.9), 100);
+        assert_eq!(percentile(&[7, 9, 30], 50.0), 9);
+        assert_eq!(percentile(&[], 99.0), 0);
     }
 }
