@@ -16,6 +16,7 @@ on_both_backends!(
     runs_fall_into_aligned_buckets,
     rollups_agree_with_the_tables_after_every_kind_of_write,
     the_hourly_chart_keeps_the_latest_hours_that_have_runs,
+    a_fold_moves_more_workflows_than_one_statement_takes,
 );
 
 async fn workflow(store: &Store, actor: &Actor, project: i32, app: &str, extra: Value) -> Workflow {
@@ -486,6 +487,32 @@ async fn assert_rollups_agree(store: &Store, staff: &Actor, step: &str) {
             }
         }
     }
+}
+
+/// The fold moves pending executions a few dozen workflows per statement (so an `execute` never
+/// waits long behind one); more than that must all move, over several statements.
+async fn a_fold_moves_more_workflows_than_one_statement_takes(db: TestDb) {
+    let store = &db.store;
+    let p = people(store).await;
+    let executed = 120;
+    for n in 0..executed {
+        let app = if n % 2 == 0 { "A" } else { "B" };
+        let w = workflow(store, &p.alice, 1 + n % 3, app, json!({"molecules_used": ["m1", "m2"], "atoms_in_molecules": {"m1": ["x"], "m2": ["y"]}})).await;
+        run(store, &p.alice, &w, "success", 5).await;
+    }
+    assert_rollups_agree(store, &p.root, "executed, nothing folded").await;
+    let folded = store.fold_usage().await.expect("fold");
+    let expected = if db.backend == workflows_tests::Backend::Postgres {
+        u64::try_from(executed).expect("positive")
+    } else {
+        0
+    };
+    assert_eq!(
+        folded, expected,
+        "every executed workflow's executions moved"
+    );
+    assert_eq!(store.fold_usage().await.expect("fold"), 0, "nothing left");
+    assert_rollups_agree(store, &p.root, "folded").await;
 }
 
 /// On PostgreSQL triggers keep the rollups; every kind of write must leave them equal to what the

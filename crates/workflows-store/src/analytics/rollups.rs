@@ -70,8 +70,13 @@ impl Counters {
     }
 }
 
-/// Workflows whose pending executions one fold statement moves.
-const FOLD_BATCH: i32 = 500;
+/// Workflows whose pending executions one fold statement moves. An `execute` of a workflow in the
+/// batch waits for the statement (its pending row is being moved), holding one of the few
+/// transaction connections meanwhile. At 500 a statement took 0.4–0.9 s under load, so every few
+/// seconds executions queued behind it; at 256 connections some waited past the acquire timeout
+/// and answered 503 (bench/README finding 21: execute's p99 at 32 connections 825–876 → 138–146
+/// ms, and its throughput up 60–100 %).
+const FOLD_BATCH: i32 = 50;
 
 /// The pending executions' workflows, aliased `w` so that [`Sql::scope`] applies, and `p`.
 const PENDING: &str = "workflows_usage_pending p JOIN workflows_workflow w ON w.id = p.workflow_id";
@@ -232,7 +237,7 @@ impl Store {
     /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
-    /// Batches of 500 workflows, each its own statement, so no `execute` waits long.
+    /// Batches of [`FOLD_BATCH`] workflows, each its own statement, so no `execute` waits long.
     /// Then the day counters' changes move into their sums over all projects (migration 15).
     pub async fn fold_usage(&self) -> StoreResult<u64> {
         if self.backend() != DbBackend::Postgres {
