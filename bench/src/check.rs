@@ -7,8 +7,9 @@
 
 use anyhow::Context;
 use serde_json::Value;
+use std::fmt::Write as _;
 use std::path::Path;
-use workflows_bench::{Args, P99_TARGETED, errors, number, ratio};
+use workflows_bench::{Args, P99_TARGETED, errors, number, ratio, requests_per_second};
 
 struct Verdicts {
     missed: usize,
@@ -92,9 +93,18 @@ fn main() -> anyhow::Result<()> {
     ] {
         if let Some(result) = scenario(&report, name) {
             let r = ratio(result);
+            let mut measured = format!("{:.0}%", r * 100.0);
+            if !result["http_floor"].is_null() {
+                let floor_rps = requests_per_second(&result["http_floor"]);
+                let _ = write!(
+                    measured,
+                    " (the floor server {:.0}%: finding 22)",
+                    100.0 * floor_rps / number(result, &["pgbench_tps"])
+                );
+            }
             verdicts.check(
                 &format!("{name}: >= {:.0}% of its pgbench ceiling", floor * 100.0),
-                format!("{:.0}%", r * 100.0),
+                measured,
                 r >= floor,
             );
         }

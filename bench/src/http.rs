@@ -80,6 +80,10 @@ const WARM_UP_SECONDS: u64 = 3;
 /// Concurrencies of the load; pgbench runs at the first (PostgreSQL's 100 connections rule out 256).
 const CONNECTIONS: [u32; 2] = [32, 256];
 
+/// The floor server's connections per HTTP worker: with one worker per core here, the service's
+/// `max_connections` (10) in all.
+const FLOOR_CONNECTIONS_PER_WORKER: u32 = 5;
+
 struct Server {
     child: Child,
     port: u16,
@@ -88,16 +92,34 @@ struct Server {
 impl Server {
     fn start(binary: &Path, url: &str, log: &Path) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("serve")
             .env("DATABASE_URL", url)
             .env("PORT", port.to_string())
             // A request log line per call would be part of what is measured; warnings still show.
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        Self::spawn(command, port, log)
+    }
+
+    /// bench/src/floor.rs with as many connections as the service has in all (finding 22).
+    fn start_floor(url: &str, log: &Path) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command = Command::new("target/release/floor-server");
+        command.args([
+            url,
+            &port.to_string(),
+            &FLOOR_CONNECTIONS_PER_WORKER.to_string(),
+        ]);
+        Self::spawn(command, port, log)
+    }
+
+    fn spawn(mut command: Command, port: u16, log: &Path) -> anyhow::Result<Self> {
+        let child = command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log)?)
             .spawn()
-            .context("starting the server")?;
+            .with_context(|| format!("starting {command:?}"))?;
         let server = Self { child, port };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
@@ -334,9 +356,23 @@ fn main() -> anyhow::Result<()> {
         } else {
             Value::Null
         };
+        let http_floor = if name == "get" {
+            let floor_server = Server::start_floor(&url, &out_dir.join("floor-server.log"))?;
+            wrk(
+                floor_server.port,
+                name,
+                CONNECTIONS[0],
+                WARM_UP_SECONDS,
+                &env,
+            )?;
+            wrk(floor_server.port, name, CONNECTIONS[0], seconds, &env)?
+        } else {
+            Value::Null
+        };
         let result = json!({
             "scenario": name, "what": what, "load": loads,
             "pgbench_tps": ceiling, "pgbench_latency": floor, "peak_rss_mib": rss,
+            "http_floor": http_floor,
         });
         eprintln!("{}", summary_line(&result));
         results.push(result);
@@ -403,13 +439,29 @@ fn ms(micros: f64) -> f64 {
     micros / 1000.0
 }
 
+/// The floor server's requests/s on the scenario, against pgbench and against the service,
+/// where it was measured (GET).
+fn http_floor(result: &Value) -> Option<String> {
+    let floor = &result["http_floor"];
+    if floor.is_null() {
+        return None;
+    }
+    let rps = requests_per_second(floor);
+    Some(format!(
+        "floor {rps:.0} req/s = {:.0}% of pgbench, the service {:.0}% of it",
+        100.0 * rps / number(result, &["pgbench_tps"]),
+        100.0 * requests_per_second(&result["load"]["32"]) / rps,
+    ))
+}
+
 /// One line a reader takes in at a glance.
 fn summary_line(result: &Value) -> String {
     let at32 = &result["load"]["32"];
     let at256 = &result["load"]["256"];
     let rps = requests_per_second(at32);
+    let floor = http_floor(result).map_or_else(String::new, |f| format!(" | {f}"));
     format!(
-        "{:<20} {:>8.0} req/s = {:>3.0}% of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB",
+        "{:<20} {:>8.0} req/s = {:>3.0}% of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB{floor}",
         result["scenario"].as_str().unwrap_or("?"),
         rps,
         100.0 * ratio(result),
@@ -468,6 +520,17 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
             errors(at32) + errors(at256),
             number(result, &["peak_rss_mib"]),
         );
+    }
+    for result in results {
+        if let Some(floor) = http_floor(result) {
+            let _ = writeln!(
+                md,
+                "\n{}: bench/src/floor.rs (actix-web and sqlx, the service's stack, answering GET's \
+                 statement with nothing else: no token, no middleware, no store) made the {floor}, \
+                 measured as the service at 32 connections (finding 22).",
+                result["what"].as_str().unwrap_or("?")
+            );
+        }
     }
     md.push_str("\nAt a glance:\n\n```\n");
     for result in results {
