@@ -357,7 +357,8 @@ fn main() -> anyhow::Result<()> {
             Value::Null
         };
         let http_floor = if name == "get" {
-            let floor_server = Server::start_floor(&url, &out_dir.join("floor-server.log"))?;
+            let floor_server =
+                Server::start_floor(&url, &out_dir.join(format!("server-floor-{workflows}.log")))?;
             wrk(
                 floor_server.port,
                 name,
