@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
-use workflows_bench::{Args, P99_TARGETED, errors, number, ratio, requests_per_second};
+use workflows_bench::{Args, P99_TARGETED, errors, floor_ratio, number, ratio};
 
 struct Verdicts {
     missed: usize,
@@ -94,12 +94,11 @@ fn main() -> anyhow::Result<()> {
         if let Some(result) = scenario(&report, name) {
             let r = ratio(result);
             let mut measured = format!("{:.0}%", r * 100.0);
-            if !result["http_floor"].is_null() {
-                let floor_rps = requests_per_second(&result["http_floor"]);
+            if let Some(floor_ratio) = floor_ratio(result) {
                 let _ = write!(
                     measured,
                     " (the floor server {:.0}%: finding 22)",
-                    100.0 * floor_rps / number(result, &["pgbench_tps"])
+                    100.0 * floor_ratio
                 );
             }
             verdicts.check(

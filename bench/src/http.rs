@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use workflows_bench::{
-    Args, P99_TARGETED, database_url, errors, explain_statements, fresh_database, number,
-    percentile, psql, psql_value, ratio, requests_per_second, run_captured,
+    Args, P99_TARGETED, database_url, errors, explain_statements, floor_ratio, fresh_database,
+    number, percentile, psql, psql_value, ratio, requests_per_second, run_captured,
 };
 
 /// A scenario: its name (bench/wrk/scenario.lua's SCENARIO, bench/pgbench/<name>.sql), what it
@@ -443,15 +443,12 @@ fn ms(micros: f64) -> f64 {
 /// The floor server's requests/s on the scenario, against pgbench and against the service,
 /// where it was measured (GET).
 fn http_floor(result: &Value) -> Option<String> {
-    let floor = &result["http_floor"];
-    if floor.is_null() {
-        return None;
-    }
-    let rps = requests_per_second(floor);
+    let of_pgbench = floor_ratio(result)?;
     Some(format!(
-        "floor {rps:.0} req/s = {:.0}% of pgbench, the service {:.0}% of it",
-        100.0 * rps / number(result, &["pgbench_tps"]),
-        100.0 * requests_per_second(&result["load"]["32"]) / rps,
+        "floor {:.0} req/s = {:.0}% of pgbench, the service {:.0}% of it",
+        requests_per_second(&result["http_floor"]),
+        100.0 * of_pgbench,
+        100.0 * ratio(result) / of_pgbench,
     ))
 }
 

@@ -69,6 +69,13 @@ pub fn ratio(result: &serde_json::Value) -> f64 {
     requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
 }
 
+/// The floor server's requests per second over the same pgbench ceiling, where it was measured
+/// (GET; bench/README finding 22).
+pub fn floor_ratio(result: &serde_json::Value) -> Option<f64> {
+    let floor = &result["http_floor"];
+    (!floor.is_null()).then(|| requests_per_second(floor) / number(result, &["pgbench_tps"]))
+}
+
 /// The scenarios with a p99 target (at 32 connections), whose pgbench run also records latencies.
 pub const P99_TARGETED: [&str; 6] = [
     "get",
