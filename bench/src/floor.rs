@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 const SELECT_BY_ID: &str = "SELECT id, user_id, project_id, project_name, name, slug, description, \
      app_name, is_active, created_at, updated_at, version, execution_count, last_executed_at, \
-     CAST(molecules_used AS text), CAST(atoms_in_molecules AS text), CAST(dag_spec AS text) \
+     molecules_used_text, atoms_in_molecules_text, dag_spec_text \
      FROM workflows_workflow WHERE id = $1";
 
 struct Connector(PgConnectOptions);

@@ -25,6 +25,7 @@ mod m20261126_000015_add_overall_day_usage;
 mod m20261126_000016_add_hourly_run_counts;
 mod m20261126_000017_create_workflows_workflowuse;
 mod m20261126_000018_add_day_total_project_index;
+mod m20261126_000019_add_workflow_json_text;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000016_add_hourly_run_counts::Migration),
             Box::new(m20261126_000017_create_workflows_workflowuse::Migration),
             Box::new(m20261126_000018_add_day_total_project_index::Migration),
+            Box::new(m20261126_000019_add_workflow_json_text::Migration),
         ]
     }
 }

@@ -555,6 +555,15 @@ async fn documents_answer_what_parsed_workflows_answer(db: TestDb) {
         .await
         .expect("insert");
     }
+    // Another writer changing the JSON of a row this service wrote: on PostgreSQL the documents
+    // come from text copies the database keeps (migration 19), which must follow.
+    raw.execute_unprepared(
+        r#"UPDATE workflows_workflow SET dag_spec = '{"changed": [1, "two"]}',
+           molecules_used = '["m9"]', atoms_in_molecules = '{"m9": ["a9"]}'
+           WHERE name = 'Written here'"#,
+    )
+    .await
+    .expect("update");
     let page = PageRequest::default();
     let parsed = s
         .list_workflows(
@@ -587,6 +596,19 @@ async fn documents_answer_what_parsed_workflows_answer(db: TestDb) {
             .expect("get document");
         assert_eq!(as_json(&document), as_json(workflow), "{}", workflow.id);
     }
+    let changed = parsed
+        .items
+        .iter()
+        .find(|w| w.definition.name() == "Written here")
+        .expect("the row written here");
+    let document = as_json(
+        &s.get_workflow_document(&p.alice, changed.id)
+            .await
+            .expect("get document"),
+    );
+    assert_eq!(document["dag_spec"], json!({"changed": [1, "two"]}));
+    assert_eq!(document["molecules_used"], json!(["m9"]));
+    assert_eq!(document["atoms_in_molecules"], json!({"m9": ["a9"]}));
     // The same rules of sight as the parsed read.
     let hidden = s.get_workflow_document(&p.bob, parsed.items[0].id).await;
     assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");

@@ -5,7 +5,7 @@ use crate::Store;
 use crate::entity::workflow;
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, FromQueryResult, Iden, QueryResult, QuerySelect, Select,
     SelectModel, Selector, Statement,
@@ -89,14 +89,27 @@ impl FromQueryResult for DocumentRow {
 }
 
 /// GET's statement, written out: building it with the query builder on every request cost about
-/// 8 % of GET's CPU (bench/README finding 22). The columns are [`as_documents`]'s, in its order.
+/// 8 % of GET's CPU (bench/README finding 22). The columns are [`as_documents`]'s, in its order;
+/// on PostgreSQL the JSON columns are read from their text copies (see [`json_as_text`]).
 macro_rules! select_document {
-    ($where:literal) => {
+    (postgres, $where:literal) => {
+        select_document!(
+            "molecules_used_text, atoms_in_molecules_text, dag_spec_text",
+            $where
+        )
+    };
+    (sqlite, $where:literal) => {
+        select_document!(
+            "CAST(molecules_used AS text), CAST(atoms_in_molecules AS text), CAST(dag_spec AS text)",
+            $where
+        )
+    };
+    ($json:literal, $where:literal) => {
         concat!(
             "SELECT id, user_id, project_id, project_name, name, slug, description, app_name, ",
             "is_active, created_at, updated_at, version, execution_count, last_executed_at, ",
-            "CAST(molecules_used AS text), CAST(atoms_in_molecules AS text), ",
-            "CAST(dag_spec AS text) FROM workflows_workflow WHERE ",
+            $json,
+            " FROM workflows_workflow WHERE ",
             $where
         )
     };
@@ -109,27 +122,43 @@ fn document_by_id(backend: DbBackend, actor: &Actor, id: WorkflowId) -> Statemen
         None => Statement::from_sql_and_values(
             backend,
             if postgres {
-                select_document!("id = $1")
+                select_document!(postgres, "id = $1")
             } else {
-                select_document!("id = ?")
+                select_document!(sqlite, "id = ?")
             },
             [id.0.into()],
         ),
         Some(UserId(owner)) => Statement::from_sql_and_values(
             backend,
             if postgres {
-                select_document!("id = $1 AND user_id = $2")
+                select_document!(postgres, "id = $1 AND user_id = $2")
             } else {
-                select_document!("id = ? AND user_id = ?")
+                select_document!(sqlite, "id = ? AND user_id = ?")
             },
             [id.0.into(), owner.into()],
         ),
     }
 }
 
-/// `select`'s rows with the JSON columns cast to text: PostgreSQL writes `jsonb` out as text in
-/// any case, and SQLite keeps it as text.
-fn as_documents(select: Select<workflow::Entity>) -> Selector<SelectModel<DocumentRow>> {
+/// A JSON column as text. PostgreSQL keeps a text copy of each (migration 19): writing `jsonb`
+/// out as text was most of a list page's cost in the database (bench/README finding 23). SQLite
+/// keeps JSON as text in the first place.
+fn json_as_text(backend: DbBackend, json: workflow::Column) -> Expr {
+    if backend == DbBackend::Postgres {
+        Expr::col((
+            workflow::Entity,
+            Alias::new(format!("{}_text", json.to_string())),
+        ))
+    } else {
+        Expr::col((workflow::Entity, json)).cast_as("text")
+    }
+}
+
+/// `select`'s rows with the JSON columns as text (see [`json_as_text`]).
+fn as_documents(
+    select: Select<workflow::Entity>,
+    backend: DbBackend,
+) -> Selector<SelectModel<DocumentRow>> {
     use workflow::Column as C;
     let mut select = select.select_only().columns([
         C::Id,
@@ -148,10 +177,7 @@ fn as_documents(select: Select<workflow::Entity>) -> Selector<SelectModel<Docume
         C::LastExecutedAt,
     ]);
     for json in [C::MoleculesUsed, C::AtomsInMolecules, C::DagSpec] {
-        select = select.column_as(
-            Expr::col((workflow::Entity, json)).cast_as("text"),
-            json.to_string(),
-        );
+        select = select.column_as(json_as_text(backend, json), json.to_string());
     }
     select.into_model()
 }
@@ -180,7 +206,10 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<WorkflowDocument>> {
         let query = self.workflow_list_query(actor, filter, ordering);
-        let (rows, count) = self.workflow_list_rows(query, page, as_documents).await?;
+        let backend = self.backend();
+        let (rows, count) = self
+            .workflow_list_rows(query, page, |select| as_documents(select, backend))
+            .await?;
         Ok(Page {
             items: rows.into_iter().map(WorkflowDocument::from).collect(),
             count,
