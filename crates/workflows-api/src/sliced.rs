@@ -17,7 +17,12 @@ pub const BODY_SLICE: usize = 16 * 1024;
 
 /// A 200 answer with `body` as JSON, its `Content-Length` set, written a slice at a time.
 pub fn json_in_slices(body: &impl serde::Serialize) -> HttpResponse {
-    let bytes = match serde_json::to_vec(body) {
+    written_json_in_slices(serde_json::to_vec(body))
+}
+
+/// [`json_in_slices`] for JSON already written; an error writing it answers 500.
+pub fn written_json_in_slices(written: serde_json::Result<Vec<u8>>) -> HttpResponse {
+    let bytes = match written {
         Ok(bytes) => Bytes::from(bytes),
         Err(e) => {
             tracing::error!(error = %e, "an answer could not be written as JSON");

@@ -2,7 +2,7 @@
 
 use crate::ids::{UserId, WorkflowId};
 use chrono::{DateTime, Utc};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -66,7 +66,8 @@ pub struct StoredJson(Stored);
 
 #[derive(Debug, Clone)]
 enum Stored {
-    Text(Box<RawValue>),
+    /// JSON of the column's shape.
+    Text(String),
     EmptyList,
     EmptyObject,
 }
@@ -87,37 +88,87 @@ impl StoredJson {
     /// `dag_spec`: any JSON is kept (a graph an older writer left invalid is still shown);
     /// missing or not JSON reads as `{}`.
     pub fn dag_spec(stored: Option<String>) -> Self {
-        // Any JSON will do, and keeping it as a raw value checks exactly that: one pass over the
-        // largest column instead of a shape check and then another (bench/README finding 22).
-        let kept = stored.and_then(|text| RawValue::from_string(text).ok());
-        Self(kept.map_or(Stored::EmptyObject, Stored::Text))
+        Self::shaped::<IgnoredAny>(stored, Stored::EmptyObject)
+    }
+
+    /// `dag_spec` as PostgreSQL writes a `jsonb` value out as text, kept without
+    /// [`StoredJson::dag_spec`]'s check: that text is always JSON, and checking it again was
+    /// about a tenth of a list page's CPU (bench/README finding 24). Text from anywhere else
+    /// must go through [`StoredJson::dag_spec`]; text that is not JSON given here makes
+    /// [`WorkflowDocument::write_json`] write something that is not JSON either.
+    pub fn dag_spec_from_jsonb(stored: Option<String>) -> Self {
+        Self(stored.map_or(Stored::EmptyObject, Stored::Text))
     }
 
     /// The JSON text that will be written.
     pub fn get(&self) -> &str {
         match &self.0 {
-            Stored::Text(text) => text.get(),
+            Stored::Text(text) => text,
             Stored::EmptyList => "[]",
             Stored::EmptyObject => "{}",
         }
     }
 
     fn shaped<Shape: for<'de> Deserialize<'de>>(stored: Option<String>, default: Stored) -> Self {
-        let checked = stored
-            .filter(|text| serde_json::from_str::<Shape>(text).is_ok())
-            .and_then(|text| RawValue::from_string(text).ok());
+        let checked = stored.filter(|text| serde_json::from_str::<Shape>(text).is_ok());
         Self(checked.map_or(default, Stored::Text))
     }
 }
 
 impl Serialize for StoredJson {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde::ser::{Error, SerializeMap, SerializeSeq};
         match &self.0 {
-            Stored::Text(text) => text.serialize(serializer),
+            // serde can write text out as it is only through a raw value, which checks it once
+            // more; `WorkflowDocument::write_json` does without.
+            Stored::Text(text) => serde_json::from_str::<&RawValue>(text)
+                .map_err(|e| S::Error::custom(format!("stored JSON that is not JSON: {e}")))?
+                .serialize(serializer),
             Stored::EmptyList => serializer.serialize_seq(Some(0))?.end(),
             Stored::EmptyObject => serializer.serialize_map(Some(0))?.end(),
         }
+    }
+}
+
+impl WorkflowDocument {
+    /// Appends the JSON that its `Serialize` writes, byte for byte, copying the stored JSON as
+    /// it is instead of checking it once more on the way out (serde can only write unchecked
+    /// text through a raw value, which checks it).
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        fn field(out: &mut Vec<u8>, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
+            out.push(b',');
+            serde_json::to_writer(&mut *out, key)?;
+            out.push(b':');
+            serde_json::to_writer(&mut *out, value)
+        }
+        fn stored(out: &mut Vec<u8>, key: &str, value: &StoredJson) -> serde_json::Result<()> {
+            out.push(b',');
+            serde_json::to_writer(&mut *out, key)?;
+            out.push(b':');
+            out.extend_from_slice(value.get().as_bytes());
+            Ok(())
+        }
+        // The order of the fields as declared, which is the order `Serialize` writes them in.
+        out.extend_from_slice(b"{\"id\":");
+        serde_json::to_writer(&mut *out, &self.id)?;
+        field(out, "user_id", &self.user_id)?;
+        field(out, "project_id", &self.project_id)?;
+        field(out, "project_name", &self.project_name)?;
+        field(out, "name", &self.name)?;
+        field(out, "slug", &self.slug)?;
+        field(out, "description", &self.description)?;
+        field(out, "app_name", &self.app_name)?;
+        stored(out, "molecules_used", &self.molecules_used)?;
+        stored(out, "atoms_in_molecules", &self.atoms_in_molecules)?;
+        stored(out, "dag_spec", &self.dag_spec)?;
+        field(out, "is_active", &self.is_active)?;
+        field(out, "created_at", &self.created_at)?;
+        field(out, "updated_at", &self.updated_at)?;
+        field(out, "version", &self.version)?;
+        field(out, "execution_count", &self.execution_count)?;
+        field(out, "last_executed_at", &self.last_executed_at)?;
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -170,8 +221,16 @@ mod tests {
     use serde_json::{Value, json};
 
     fn document(molecules: Option<&str>, atoms: Option<&str>, dag: Option<&str>) -> Value {
+        serde_json::to_value(stored_document(molecules, atoms, dag)).expect("serialises")
+    }
+
+    fn stored_document(
+        molecules: Option<&str>,
+        atoms: Option<&str>,
+        dag: Option<&str>,
+    ) -> WorkflowDocument {
         let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5_000).expect("a time");
-        serde_json::to_value(WorkflowDocument {
+        WorkflowDocument {
             id: WorkflowId(7),
             user_id: Some(UserId(3)),
             project_id: 12,
@@ -189,8 +248,7 @@ mod tests {
             version: 2,
             execution_count: 4,
             last_executed_at: None,
-        })
-        .expect("serialises")
+        }
     }
 
     fn workflow(molecules: Option<&str>, atoms: Option<&str>, dag: Option<&str>) -> Value {
@@ -258,6 +316,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn written(document: &WorkflowDocument) -> String {
+        let mut out = Vec::new();
+        document.write_json(&mut out).expect("writes");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn write_json_writes_what_serialize_writes() {
+        let shapes = [
+            None,
+            Some(r#"["m-1", "a\"b"]"#),
+            Some(r#"{"m-1": ["a-1"], "m-2": []}"#),
+            Some("null"),
+            Some("[1, 2]"),
+            Some(r#"{"nodes": [{"id": "caf\u00e9", "x": 1.50}], "edges": []}"#),
+        ];
+        for m in shapes {
+            for a in shapes {
+                for d in shapes {
+                    let document = stored_document(m, a, d);
+                    let serialized = serde_json::to_string(&document).expect("serialises");
+                    assert_eq!(written(&document), serialized, "{m:?} {a:?} {d:?}");
+                }
+            }
+        }
+        let mut document = stored_document(None, None, None);
+        document.name = "quote \" backslash \\ newline \n nul \u{0} é".into();
+        document.description = Some("\u{1f600}\t".into());
+        document.app_name = None;
+        document.user_id = None;
+        document.last_executed_at = Some(document.created_at);
+        document.dag_spec =
+            StoredJson::dag_spec_from_jsonb(Some(r#"{"a": [1, {"b": null}]}"#.into()));
+        let serialized = serde_json::to_string(&document).expect("serialises");
+        assert_eq!(written(&document), serialized);
+        let parsed: Value = serde_json::from_str(&serialized).expect("JSON");
+        assert_eq!(
+            parsed["name"],
+            json!("quote \" backslash \\ newline \n nul \u{0} é")
+        );
+        assert_eq!(parsed["dag_spec"], json!({"a": [1, {"b": null}]}));
+    }
+
+    #[test]
+    fn jsonb_text_is_kept_unchecked_and_serde_refuses_it_when_it_is_not_json() {
+        assert_eq!(StoredJson::dag_spec_from_jsonb(None).get(), "{}");
+        let kept = StoredJson::dag_spec_from_jsonb(Some("[1, 2]".into()));
+        assert_eq!(kept.get(), "[1, 2]");
+        let broken = StoredJson::dag_spec_from_jsonb(Some("{".into()));
+        assert_eq!(broken.get(), "{");
+        assert!(serde_json::to_string(&broken).is_err());
     }
 
     #[test]

@@ -37,27 +37,34 @@ struct DocumentRow {
     last_executed_at: Option<DateTime<Utc>>,
 }
 
-impl From<DocumentRow> for WorkflowDocument {
-    fn from(row: DocumentRow) -> Self {
+impl DocumentRow {
+    fn into_document(self, backend: DbBackend) -> WorkflowDocument {
+        // PostgreSQL's text for `dag_spec` is a `jsonb` value written out, always JSON; SQLite's
+        // is whatever a writer left.
+        let dag_spec = if backend == DbBackend::Postgres {
+            StoredJson::dag_spec_from_jsonb(self.dag_spec)
+        } else {
+            StoredJson::dag_spec(self.dag_spec)
+        };
         WorkflowDocument {
-            id: WorkflowId(row.id),
-            user_id: row.user_id.map(UserId),
-            project_id: row.project_id,
-            project_name: row.project_name,
-            name: row.name,
-            slug: row.slug,
-            description: row.description,
-            app_name: row.app_name,
-            molecules_used: StoredJson::molecules_used(row.molecules_used),
-            atoms_in_molecules: StoredJson::atoms_in_molecules(row.atoms_in_molecules),
-            dag_spec: StoredJson::dag_spec(row.dag_spec),
+            id: WorkflowId(self.id),
+            user_id: self.user_id.map(UserId),
+            project_id: self.project_id,
+            project_name: self.project_name,
+            name: self.name,
+            slug: self.slug,
+            description: self.description,
+            app_name: self.app_name,
+            molecules_used: StoredJson::molecules_used(self.molecules_used),
+            atoms_in_molecules: StoredJson::atoms_in_molecules(self.atoms_in_molecules),
+            dag_spec,
             // The same defaults as for a `Workflow` read from a row the old app wrote.
-            is_active: row.is_active.unwrap_or(true),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version.unwrap_or(1),
-            execution_count: row.execution_count.unwrap_or(0),
-            last_executed_at: row.last_executed_at,
+            is_active: self.is_active.unwrap_or(true),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version.unwrap_or(1),
+            execution_count: self.execution_count.unwrap_or(0),
+            last_executed_at: self.last_executed_at,
         }
     }
 }
@@ -194,7 +201,7 @@ impl Store {
             .query_one_raw(document_by_id(self.backend(), actor, id))
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok(DocumentRow::from_query_result(&row, "")?.into())
+        Ok(DocumentRow::from_query_result(&row, "")?.into_document(self.backend()))
     }
 
     /// [`Store::list_workflows`], for answering only.
@@ -211,7 +218,10 @@ impl Store {
             .workflow_list_rows(query, page, |select| as_documents(select, backend))
             .await?;
         Ok(Page {
-            items: rows.into_iter().map(WorkflowDocument::from).collect(),
+            items: rows
+                .into_iter()
+                .map(|row| row.into_document(backend))
+                .collect(),
             count,
             request: page,
         })

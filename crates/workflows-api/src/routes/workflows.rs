@@ -4,11 +4,11 @@ use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{QueryParams, absolute_url};
-use crate::routes::page_response;
+use crate::routes::{document_page_response, page_response};
 use crate::schema;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
+use actix_web::http::header::{ContentType, ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use workflows_domain::{
     ExecutionRequest, NewWorkflow, Ordering, RunSortKey, UserId, WorkflowChanges, WorkflowFilter,
@@ -109,7 +109,7 @@ pub async fn list(
         .store
         .list_workflow_documents(&caller.actor, &filter, ordering, query.page_request()?)
         .await?;
-    Ok(page_response(&req, &query, page))
+    Ok(document_page_response(&req, &query, page))
 }
 
 /// Create a workflow owned by the caller.
@@ -152,7 +152,13 @@ pub async fn retrieve(
         .store
         .get_workflow_document(&caller.actor, WorkflowId(*id))
         .await?;
-    Ok(with_etag(StatusCode::OK, workflow.version).json(&workflow))
+    let mut body = Vec::with_capacity(4 * 1024);
+    workflow
+        .write_json(&mut body)
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    Ok(with_etag(StatusCode::OK, workflow.version)
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 async fn update(
