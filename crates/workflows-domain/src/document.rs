@@ -135,16 +135,18 @@ impl WorkflowDocument {
     /// it is instead of checking it once more on the way out (serde can only write unchecked
     /// text through a raw value, which checks it).
     pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        fn field(out: &mut Vec<u8>, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
+        fn next_key(out: &mut Vec<u8>, key: &str) -> serde_json::Result<()> {
             out.push(b',');
             serde_json::to_writer(&mut *out, key)?;
             out.push(b':');
+            Ok(())
+        }
+        fn field(out: &mut Vec<u8>, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
+            next_key(out, key)?;
             serde_json::to_writer(&mut *out, value)
         }
         fn stored(out: &mut Vec<u8>, key: &str, value: &StoredJson) -> serde_json::Result<()> {
-            out.push(b',');
-            serde_json::to_writer(&mut *out, key)?;
-            out.push(b':');
+            next_key(out, key)?;
             out.extend_from_slice(value.get().as_bytes());
             Ok(())
         }
