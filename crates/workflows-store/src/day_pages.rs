@@ -16,10 +16,13 @@ use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
-/// Pages that would skip fewer workflows than this from the nearer end of the list walk the index:
-/// a project's day counts (180 rows at 1,000,000 workflows) cost about what skipping 5,000 index
-/// entries does.
-pub(crate) const DAY_ANCHORED_FROM: u64 = 5_000;
+/// Pages that would skip fewer workflows than this from the nearer end of the list walk the index.
+/// A project's day counts (180 rows at 1,000,000 workflows, about 0.8 ms) cost what skipping
+/// a few thousand index entries does while the table's pages are all visible; once writes have
+/// cleared that (every `execute` updates its workflow's row), each skipped entry may read the
+/// table too, and a page skipping 2,500 took twice as long as one anchored on its day
+/// (bench/README.md finding 25).
+pub(crate) const DAY_ANCHORED_FROM: u64 = 500;
 
 /// Which workflows a day-anchored list holds, and its order.
 #[derive(Debug, Clone, Copy)]
