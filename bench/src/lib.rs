@@ -144,7 +144,7 @@ pub fn database_url(url: &str, name: &str) -> String {
 }
 
 /// Replaces pgbench's `:name` variables with the given values, leaving `::casts` and unknown names.
-pub fn substitute(sql: &str, values: &[(&str, String)]) -> String {
+pub fn substitute<N: AsRef<str>>(sql: &str, values: &[(N, String)]) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
     while let Some(at) = rest.find(':') {
@@ -158,7 +158,10 @@ pub fn substitute(sql: &str, values: &[(&str, String)]) -> String {
         let name_len = after
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(after.len());
-        match values.iter().find(|(name, _)| *name == &after[..name_len]) {
+        match values
+            .iter()
+            .find(|(name, _)| name.as_ref() == &after[..name_len])
+        {
             Some((_, value)) => out.push_str(value),
             None => {
                 out.push(':');
@@ -171,32 +174,146 @@ pub fn substitute(sql: &str, values: &[(&str, String)]) -> String {
     out
 }
 
-/// `EXPLAIN (ANALYZE, COSTS OFF)` of each statement of a pgbench script (its `\set` lines and
-/// comments dropped, variables replaced by `values`): the statement and its plan.
+/// `EXPLAIN (ANALYZE, COSTS OFF)` of every statement of a pgbench script, every `\if` branch's
+/// included (meta-commands and comments dropped, variables replaced by `values`): the statement
+/// and its plan. A statement ending in `\gset [prefix]` also runs, and its first row's columns
+/// become variables of the statements after it, as in pgbench.
 pub fn explain_statements(
     url: &str,
     script: &str,
     values: &[(&str, String)],
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let body: String = script
-        .lines()
-        .filter(|l| !l.starts_with('\\') && !l.starts_with("--"))
-        .map(|l| format!("{}\n", l.trim_end_matches("\\gset")))
+    let mut values: Vec<(String, String)> = values
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
         .collect();
-    body.split(";\n")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|statement| {
-            let sql = substitute(statement, values);
-            let plan = psql(url, &format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"))?;
-            Ok((sql, plan.trim_end().to_owned()))
-        })
-        .collect()
+    let mut plans = Vec::new();
+    for step in script_steps(script) {
+        match step {
+            Step::Set(name, expression) => {
+                if !values.iter().any(|(known, _)| *known == name)
+                    && let Some(value) = difference(&substitute(&expression, &values))
+                {
+                    values.push((name, value.to_string()));
+                }
+            }
+            Step::Sql(statement, gset) => {
+                let sql = substitute(&statement, &values);
+                let plan = psql(url, &format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"))?;
+                if let Some(prefix) = gset {
+                    // pgbench binds them as parameters; as text in SQL they need quotes.
+                    values.extend(named_row(url, &sql)?.into_iter().map(|(column, value)| {
+                        (
+                            format!("{prefix}{column}"),
+                            format!("'{}'", value.replace('\'', "''")),
+                        )
+                    }));
+                }
+                plans.push((sql, plan.trim_end().to_owned()));
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// A `\set` whose expression is an integer or the difference of two (after substitution), as
+/// a deep page's skip within its day is; other expressions are left to the caller's values.
+fn difference(expression: &str) -> Option<i64> {
+    let number = |s: &str| s.trim().trim_matches('\'').parse::<i64>().ok();
+    match expression.split_once(" - ") {
+        Some((a, b)) => Some(number(a)? - number(b)?),
+        None => number(expression),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// `\set name expression`.
+    Set(String, String),
+    /// A statement, with the prefix of its `\gset` if it has one.
+    Sql(String, Option<String>),
+}
+
+/// A pgbench script's `\set`s and SQL statements, in order (a statement ends at `;` or at
+/// `\gset`; other meta-commands and comments are left out).
+fn script_steps(script: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut current = String::new();
+    for line in script.lines() {
+        if let Some(set) = line.strip_prefix("\\set ") {
+            if let Some((name, expression)) = set.trim().split_once(' ') {
+                steps.push(Step::Set(name.to_owned(), expression.trim().to_owned()));
+            }
+            continue;
+        }
+        if line.starts_with('\\') || line.starts_with("--") {
+            continue;
+        }
+        if let Some(at) = line.find("\\gset") {
+            current.push_str(&line[..at]);
+            let prefix = line[at + "\\gset".len()..].trim().to_owned();
+            steps.push(Step::Sql(current.trim().to_owned(), Some(prefix)));
+            current.clear();
+        } else if let Some(statement) = line.strip_suffix(';') {
+            current.push_str(statement);
+            steps.push(Step::Sql(current.trim().to_owned(), None));
+            current.clear();
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    steps.retain(|step| !matches!(step, Step::Sql(sql, _) if sql.is_empty()));
+    steps
+}
+
+/// The first row of a query, as (column, value) pairs.
+fn named_row(url: &str, sql: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let out = run_captured(Command::new("psql").args([
+        url,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-qAF",
+        "\t",
+        "-c",
+        sql,
+    ]))?;
+    let mut lines = out.lines();
+    let (Some(header), Some(row)) = (lines.next(), lines.next()) else {
+        anyhow::bail!("no row from {sql}");
+    };
+    Ok(header
+        .split('\t')
+        .map(str::to_owned)
+        .zip(row.split('\t').map(str::to_owned))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_steps_end_statements_at_semicolons_and_gsets_and_keep_sets() {
+        let script = "-- a comment\n\\set id random(1, 9)\nSELECT 1 AS a \\gset day_\n\\if :a > 0\nSELECT :day_a\n  FROM t;\n\\else\nSELECT 2 \\gset\n\\endif\n";
+        assert_eq!(
+            script_steps(script),
+            vec![
+                Step::Set("id".to_owned(), "random(1, 9)".to_owned()),
+                Step::Sql("SELECT 1 AS a".to_owned(), Some("day_".to_owned())),
+                Step::Sql("SELECT :day_a\n  FROM t".to_owned(), None),
+                Step::Sql("SELECT 2".to_owned(), Some(String::new())),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_integer_differences_are_evaluated() {
+        assert_eq!(difference("4980 - '4975'"), Some(5));
+        assert_eq!(difference("12"), Some(12));
+        assert_eq!(difference("random(1, 9)"), None);
+        assert_eq!(difference("(:page - 1) * 20"), None);
+    }
 
     #[test]
     fn substitutes_variables_but_not_casts_or_unknown_names() {
