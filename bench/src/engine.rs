@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let admin = args
         .next()
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let out_dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "bench/results".into()));
     let mut table = String::from(
         "| workers | runs | seconds | runs/s | execute→running p50 (ms) | p99 (ms) |\n|---:|---:|---:|---:|---:|---:|\n",
