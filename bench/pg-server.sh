@@ -1,11 +1,11 @@
 #!/bin/sh
-# Sizes the machine's PostgreSQL like a server kept for this data before a bench run: shared_buffers
-# a quarter of the memory, PostgreSQL's own starting advice for a dedicated server, instead of the
-# packaged 128 MB, which holds the quick run's database but not 1/100 of the scale run's
-# (finding 27). Restarts the cluster once when the setting changes (ALTER SYSTEM keeps it, in
-# postgresql.auto.conf; `ALTER SYSTEM RESET shared_buffers` and a restart undo it). Where the
-# server cannot be restarted from here it says so and the run goes on with what is set:
-# RESULTS.md records the setting each run measured with.
+# Sizes the machine's PostgreSQL like a server kept for this data before a bench run:
+# shared_buffers a quarter of the memory, PostgreSQL's own starting advice for a dedicated server,
+# instead of the packaged 128 MB, which holds the quick run's workflows table and indexes (47 MB)
+# but not the scale run's (4.5 GB of a 12 GB database; finding 27). Restarts the cluster once
+# when the setting changes (ALTER SYSTEM keeps it, in postgresql.auto.conf; `ALTER SYSTEM RESET
+# shared_buffers` and a restart undo it). Where the server cannot be restarted from here it says
+# so and the run goes on with what is set: RESULTS.md records the setting each run measured with.
 set -eu
 admin=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 want_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 4 / 1024 }' /proc/meminfo)
