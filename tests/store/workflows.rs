@@ -362,50 +362,72 @@ async fn ordering_puts_nulls_last_and_breaks_ties_by_id(db: TestDb) {
     assert_eq!(order("id").await, vec![first.id, second.id, third.id]);
 }
 
+/// For a plain list and for a search, whose total comes with its rows (a page past the end, or
+/// of no matches, has none to carry it).
 async fn pages_past_the_end_are_invalid(db: TestDb) {
     let p = people(&db.store).await;
     let s = &db.store;
-    let empty = s
-        .list_workflows(
-            &p.alice,
-            &WorkflowFilter::default(),
-            Ordering::default(),
-            PageRequest::default(),
-        )
-        .await
-        .expect("first page");
-    assert_eq!((empty.count, empty.items.len()), (0, 0));
+    let everything = WorkflowFilter::default();
+    let search = |needle: &str| WorkflowFilter {
+        search: Some(needle.into()),
+        ..Default::default()
+    };
+    let page = |n| PageRequest::new(n, 2).expect("page");
+    for filter in [&everything, &search("W")] {
+        let empty = s
+            .list_workflows(&p.alice, filter, Ordering::default(), page(1))
+            .await
+            .expect("first page");
+        assert_eq!((empty.count, empty.items.len()), (0, 0), "{filter:?}");
+        let past = s
+            .list_workflows(&p.alice, filter, Ordering::default(), page(2))
+            .await;
+        assert!(matches!(past, Err(StoreError::InvalidPage)), "{past:?}");
+    }
     for i in 0..5 {
         create(s, &p.alice, &format!("w{i}")).await;
     }
-    let page = |n| PageRequest::new(n, 2).expect("page");
-    let last = s
-        .list_workflows(
-            &p.alice,
-            &WorkflowFilter::default(),
-            Ordering::default(),
-            page(3),
-        )
+    create(s, &p.alice, "other").await;
+    for filter in [&everything, &search("W")] {
+        let last = s
+            .list_workflows(&p.alice, filter, Ordering::default(), page(3))
+            .await
+            .expect("last page");
+        let expected_count = if filter.search.is_some() { 5 } else { 6 };
+        assert_eq!(
+            (
+                last.count,
+                last.items.len(),
+                last.has_next(),
+                last.has_previous()
+            ),
+            (expected_count, expected_count as usize - 4, false, true),
+            "{filter:?}"
+        );
+        let documents = s
+            .list_workflow_documents(&p.alice, filter, Ordering::default(), page(3))
+            .await
+            .expect("last page of documents");
+        assert_eq!(
+            (documents.count, documents.items.len()),
+            (last.count, last.items.len()),
+            "{filter:?}"
+        );
+        let past = s
+            .list_workflows(&p.alice, filter, Ordering::default(), page(4))
+            .await;
+        assert!(matches!(past, Err(StoreError::InvalidPage)), "{past:?}");
+        let past = s
+            .list_workflow_documents(&p.alice, filter, Ordering::default(), page(4))
+            .await;
+        assert!(matches!(past, Err(StoreError::InvalidPage)), "{filter:?}");
+    }
+    // Nothing matches: an empty first page, with a total of 0.
+    let none = s
+        .list_workflows(&p.alice, &search("nowhere"), Ordering::default(), page(1))
         .await
-        .expect("last page");
-    assert_eq!(
-        (
-            last.count,
-            last.items.len(),
-            last.has_next(),
-            last.has_previous()
-        ),
-        (5, 1, false, true)
-    );
-    let past = s
-        .list_workflows(
-            &p.alice,
-            &WorkflowFilter::default(),
-            Ordering::default(),
-            page(4),
-        )
-        .await;
-    assert!(matches!(past, Err(StoreError::InvalidPage)), "{past:?}");
+        .expect("first page of nothing");
+    assert_eq!((none.count, none.items.len()), (0, 0));
 }
 
 async fn stale_if_match_changes_nothing(db: TestDb) {
@@ -899,7 +921,8 @@ async fn a_list_by_project_app_and_active_counts_what_it_lists(db: TestDb) {
 /// Pages in the second half of a list are found by walking it backwards from its end
 /// (crates/workflows-store/src/paging.rs, `Window`): for every order, with NULLs and ties in the
 /// sort key, every page size gives the list a single page gives, and that list is the order
-/// the contract names. For staff (counted from the rollups on PostgreSQL) and for the owner.
+/// the contract names. For staff (counted from the rollups on PostgreSQL) and for the owner, and
+/// for a search, whose total comes with its rows and whose pages are walked forward.
 async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb) {
     let p = people(&db.store).await;
     let s = &db.store;
@@ -941,6 +964,10 @@ async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb)
     let in_project = WorkflowFilter {
         project_id: Some(321),
         ..Default::default()
+    };
+    let searched = WorkflowFilter {
+        search: Some("p".into()),
+        ..in_project.clone()
     };
     for spec in [
         "created_at",
@@ -984,13 +1011,16 @@ async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb)
         });
         let expected: Vec<_> = expected.into_iter().map(|(id, _)| id).collect();
         for actor in [p.root, p.alice] {
-            for page_size in [1, 2, 3, 4, 100] {
-                assert_eq!(
-                    all_pages(s, &actor, &in_project, ordering, page_size).await,
-                    (expected.clone(), vec![expected.len() as u64]),
-                    "{spec} by {page_size} for {:?}",
-                    actor.user_id
-                );
+            // A search (every row's project name is "P") counts on its rows and walks forward.
+            for listed in [&in_project, &searched] {
+                for page_size in [1, 2, 3, 4, 100] {
+                    assert_eq!(
+                        all_pages(s, &actor, listed, ordering, page_size).await,
+                        (expected.clone(), vec![expected.len() as u64]),
+                        "{spec} by {page_size} for {:?} in {listed:?}",
+                        actor.user_id
+                    );
+                }
             }
         }
     }

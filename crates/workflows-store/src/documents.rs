@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, FromQueryResult, Iden, QueryResult, QuerySelect, Select,
-    SelectModel, Selector, Statement,
+    Statement,
 };
 use workflows_domain::{
     Actor, Ordering, Page, PageRequest, StoredJson, UserId, WorkflowDocument, WorkflowFilter,
@@ -16,7 +16,7 @@ use workflows_domain::{
 };
 
 /// A workflow row with its JSON columns as text, read by position in the order of
-/// [`as_documents`] and [`select_document!`].
+/// [`document_columns`] and [`select_document!`].
 struct DocumentRow {
     id: i64,
     user_id: Option<i64>,
@@ -96,7 +96,7 @@ impl FromQueryResult for DocumentRow {
 }
 
 /// GET's statement, written out: building it with the query builder on every request cost about
-/// 8 % of GET's CPU (bench/README finding 22). The columns are [`as_documents`]'s, in its order;
+/// 8 % of GET's CPU (bench/README finding 22). The columns are [`document_columns`]'s, in its order;
 /// on PostgreSQL the JSON columns are read from their text copies (see [`json_as_text`]).
 macro_rules! select_document {
     (postgres, $where:literal) => {
@@ -161,11 +161,11 @@ fn json_as_text(backend: DbBackend, json: workflow::Column) -> Expr {
     }
 }
 
-/// `select`'s rows with the JSON columns as text (see [`json_as_text`]).
-fn as_documents(
+/// `select` reading [`DocumentRow`]'s columns, the JSON ones as text (see [`json_as_text`]).
+fn document_columns(
     select: Select<workflow::Entity>,
     backend: DbBackend,
-) -> Selector<SelectModel<DocumentRow>> {
+) -> Select<workflow::Entity> {
     use workflow::Column as C;
     let mut select = select.select_only().columns([
         C::Id,
@@ -186,7 +186,7 @@ fn as_documents(
     for json in [C::MoleculesUsed, C::AtomsInMolecules, C::DagSpec] {
         select = select.column_as(json_as_text(backend, json), json.to_string());
     }
-    select.into_model()
+    select
 }
 
 impl Store {
@@ -215,7 +215,9 @@ impl Store {
         let query = self.workflow_list_query(actor, filter, ordering);
         let backend = self.backend();
         let (rows, count) = self
-            .workflow_list_rows(query, page, |select| as_documents(select, backend))
+            .workflow_list_rows::<DocumentRow>(query, page, |select| {
+                document_columns(select, backend)
+            })
             .await?;
         Ok(Page {
             items: rows

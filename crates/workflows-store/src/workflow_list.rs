@@ -8,18 +8,18 @@
 //! list goes through the workflows, read by the page's ids (see [`workflows_page`]); for such an
 //! actor on PostgreSQL, a list narrowed by nothing but project, app and active flag is counted
 //! from the rollups too (finding 19), and in `created_at` order its pages far from both ends
-//! start from the day they fall in (see [`crate::day_pages`], finding 20).
+//! start from the day they fall in (see [`crate::day_pages`], finding 20). A search is counted by
+//! the statement that reads its page (see [`counted_keyed_page`], finding 28).
 
 use crate::Store;
 use crate::day_pages::{DayAnchor, DayCounted};
 use crate::entity::workflow;
 use crate::error::StoreResult;
-use crate::paging::{Direction, Window, count_of};
+use crate::paging::{Direction, Window, count_of, counted_keyed_page};
 use crate::workflows::{order_workflows, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
-    SelectModel, Selector,
 };
 use workflows_domain::{Actor, Ordering, PageRequest, WorkflowFilter, WorkflowSortKey};
 
@@ -105,15 +105,43 @@ fn list_shape<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> ListShape<'f> {
     }
 }
 
-/// The two statements of one page of the workflow list: the total, then the page's rows, which
-/// depend on it (see [`Window`]).
+/// How one page of the workflow list is read: its total, then the page's rows, which depend on
+/// it (see [`Window`]); or both in one statement.
 pub(crate) struct WorkflowListQuery<'f> {
-    /// One row, one column `n`: the total.
-    count: SelectStatement,
+    total: Total,
     rows: ListRows<'f>,
     /// Whether a page far from both ends may start from its day instead (see
     /// [`crate::day_pages`]).
     day_counted: Option<DayCounted<'f>>,
+}
+
+/// Where a list's total comes from.
+enum Total {
+    /// A statement of its own, read first: one row, one column `n`.
+    Counted(Box<SelectStatement>),
+    /// The page's rows carry it (see [`counted_keyed_page`]): a search reads every match to
+    /// recheck it, to count it as much as to page it, so one statement reads them once.
+    OnRows,
+}
+
+/// A page of the workflow list, ready to be read.
+pub(crate) enum ListPage {
+    /// The list's total, already read, and the page's rows.
+    Counted {
+        count: u64,
+        rows: Select<workflow::Entity>,
+    },
+    /// The page's rows, each with the total (see [`Store::rows_with_total`]).
+    WithTotal(Select<workflow::Entity>),
+}
+
+impl ListPage {
+    /// The statement reading the page's rows.
+    pub(crate) fn rows(self) -> Select<workflow::Entity> {
+        match self {
+            ListPage::Counted { rows, .. } | ListPage::WithTotal(rows) => rows,
+        }
+    }
 }
 
 /// Where a list's rows are read from.
@@ -134,6 +162,25 @@ pub(crate) enum ListRows<'f> {
 }
 
 impl ListRows<'_> {
+    /// The workflows of `page`, walked forward, each with the list's total (see
+    /// [`counted_keyed_page`]).
+    fn counted(self, page: PageRequest) -> Select<workflow::Entity> {
+        let (filtered, ordering) = match self {
+            ListRows::Workflows { filtered, ordering } => (*filtered, ordering),
+            ListRows::ByUseIndex {
+                kind,
+                name,
+                ordering,
+            } => (workflow::Entity::find().filter(uses(kind, name)), ordering),
+        };
+        counted_keyed_page(
+            filtered,
+            |q, direction| order_workflows(q, ordering, direction),
+            workflow::Column::Id,
+            page,
+        )
+    }
+
     /// The workflows in `window`, in the list's order.
     fn in_window(self, window: Window) -> Select<workflow::Entity> {
         match self {
@@ -174,13 +221,13 @@ impl Store {
         let shape = list_shape(actor, filter);
         let ListShape::LoneUse(kind, name) = shape else {
             let filtered = Box::new(self.filtered_workflows(actor, filter));
-            let (count, day_counted) = match shape {
+            let (total, day_counted) = match shape {
                 ListShape::ProjectAppActive {
                     project_id,
                     app_name,
                     is_active,
                 } if rollups => (
-                    rolled_up_total(project_id, app_name, is_active),
+                    Total::Counted(Box::new(rolled_up_total(project_id, app_name, is_active))),
                     (ordering.key == WorkflowSortKey::CreatedAt).then_some(DayCounted {
                         project_id,
                         app_name,
@@ -188,10 +235,14 @@ impl Store {
                         descending: ordering.descending,
                     }),
                 ),
-                _ => (count_of(filtered.as_ref().clone().into_query()), None),
+                _ if filter.search.is_some() => (Total::OnRows, None),
+                _ => (
+                    Total::Counted(Box::new(count_of(filtered.as_ref().clone().into_query()))),
+                    None,
+                ),
             };
             return WorkflowListQuery {
-                count,
+                total,
                 rows: ListRows::Workflows { filtered, ordering },
                 day_counted,
             };
@@ -213,35 +264,44 @@ impl Store {
             },
         };
         WorkflowListQuery {
-            count,
+            total: Total::Counted(Box::new(count)),
             rows,
             day_counted: None,
         }
     }
 
-    /// The total of `query` and its page's rows, read through `rows`; a page past the end is
-    /// [`StoreError::InvalidPage`].
+    /// The total of `query` and its page's rows, with the columns `columns` picks; a page past
+    /// the end is [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
     pub(crate) async fn workflow_list_rows<M>(
         &self,
         query: WorkflowListQuery<'_>,
         page: PageRequest,
-        rows: impl FnOnce(Select<workflow::Entity>) -> Selector<SelectModel<M>>,
+        columns: impl FnOnce(Select<workflow::Entity>) -> Select<workflow::Entity>,
     ) -> StoreResult<(Vec<M>, u64)>
     where
         M: FromQueryResult + Sized + Send + Sync,
     {
-        let (count, on_page) = self.workflow_list_page(query, page).await?;
-        Ok((rows(on_page).all(self.conn()).await?, count))
+        match self.workflow_list_page(query, page).await? {
+            ListPage::Counted { count, rows } => Ok((
+                columns(rows).into_model::<M>().all(self.conn()).await?,
+                count,
+            )),
+            ListPage::WithTotal(rows) => self.rows_with_total(columns(rows), page).await,
+        }
     }
 
-    /// The total of `query`, and the statement that reads its `page`; a page past the end is
-    /// [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
+    /// The page `page` of `query`, with its total read first where it has a statement of its
+    /// own; a page past the end is [`StoreError::InvalidPage`](crate::StoreError::InvalidPage).
     pub(crate) async fn workflow_list_page(
         &self,
         query: WorkflowListQuery<'_>,
         page: PageRequest,
-    ) -> StoreResult<(u64, Select<workflow::Entity>)> {
-        let (count, window) = self.page_window(&query.count, page).await?;
+    ) -> StoreResult<ListPage> {
+        let count = match &query.total {
+            Total::Counted(count) => count,
+            Total::OnRows => return Ok(ListPage::WithTotal(query.rows.counted(page))),
+        };
+        let (count, window) = self.page_window(count, page).await?;
         match (query.day_counted, query.rows) {
             (Some(list), ListRows::Workflows { filtered, ordering })
                 if window.skip >= self.day_anchored_from =>
@@ -262,9 +322,15 @@ impl Store {
                     take: page.page_size(),
                     direction: Direction::Forward,
                 };
-                Ok((count, workflows_page(from_day, ordering, window)))
+                Ok(ListPage::Counted {
+                    count,
+                    rows: workflows_page(from_day, ordering, window),
+                })
             }
-            (_, rows) => Ok((count, rows.in_window(window))),
+            (_, rows) => Ok(ListPage::Counted {
+                count,
+                rows: rows.in_window(window),
+            }),
         }
     }
 }

@@ -110,7 +110,7 @@ impl Store {
     ) -> StoreResult<Page<Workflow>> {
         let query = self.workflow_list_query(actor, filter, ordering);
         let (rows, count) = self
-            .workflow_list_rows(query, page, |q| q.into_model::<workflow::Model>())
+            .workflow_list_rows::<workflow::Model>(query, page, |q| q)
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Workflow::from).collect(),
@@ -133,7 +133,7 @@ impl Store {
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
         let query = self.workflow_list_query(actor, filter, ordering);
-        let (_, on_page) = self.workflow_list_page(query, page).await?;
+        let on_page = self.workflow_list_page(query, page).await?.rows();
         let statement = on_page.build(backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
