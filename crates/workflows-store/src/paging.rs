@@ -212,21 +212,41 @@ pub(crate) const ON_PAGE: &str = "on_page";
 /// The column of [`counted_keyed_page`]'s rows holding the list's total.
 pub(crate) const TOTAL: &str = "total";
 
-/// [`keyed_page`] walked forward, each row carrying the list's total in [`TOTAL`]: the page's keys
-/// are picked from `filtered` with `COUNT(*) OVER ()` beside them, which counts every row the
-/// `WHERE` keeps before `LIMIT` takes the page. For lists whose every match is read whether
-/// counted or paged (a search rechecks each candidate of its trigram indexes), this reads them
-/// once instead of twice (bench/README.md finding 28). A page with no rows carries no total: the
-/// list is empty or the page lies past its end.
+/// [`keyed_page`] walked forward, each row carrying the list's total in [`TOTAL`]: every row the
+/// `WHERE` keeps is counted by `COUNT(*) OVER ()` beside its key and `sorted_by` (the column
+/// `order` sorts on besides the key, if any), then the page's keys are picked from those. For
+/// lists whose every match is read whether counted or paged (a search rechecks each candidate of
+/// its trigram indexes), this reads them once instead of twice (bench/README.md finding 28). A
+/// page with no rows carries no total: the list is empty or the page lies past its end.
+///
+/// The count sits in a subquery of its own, which PostgreSQL plans for all of its rows. With the
+/// `LIMIT` at the same level it costed the window as if it let rows through as they came, and
+/// walked the sort key's index filtering the whole table to find 20 (50 s at 1,000,000
+/// workflows, against 0.8 s for the two statements). The subquery goes by the table's own name,
+/// so `order` sorts it by the same qualified columns as the table.
 pub(crate) fn counted_keyed_page<E: EntityTrait>(
     filtered: Select<E>,
     order: impl Fn(Select<E>, Direction) -> Select<E>,
+    sorted_by: Option<E::Column>,
     key: E::Column,
     page: PageRequest,
 ) -> Select<E> {
     let window = Window::forward(page);
-    let keys = order(filtered.select_only().column(key), window.direction)
+    let mut matched = filtered.select_only().column(key);
+    if let Some(column) = sorted_by {
+        matched = matched.column(column);
+    }
+    let matched = matched
         .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL)
+        .into_query();
+    let mut keys = E::find()
+        .select_only()
+        .column(key)
+        .column_as(Expr::col((E::default(), Alias::new(TOTAL))), TOTAL);
+    QuerySelect::query(&mut keys)
+        .from_clear()
+        .from_subquery(matched, E::default());
+    let keys = order(keys, window.direction)
         .offset(window.skip)
         .limit(window.take)
         .into_query();

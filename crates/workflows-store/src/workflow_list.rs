@@ -16,7 +16,7 @@ use crate::day_pages::{DayAnchor, DayCounted};
 use crate::entity::workflow;
 use crate::error::StoreResult;
 use crate::paging::{Direction, Window, count_of, counted_keyed_page};
-use crate::workflows::{order_workflows, workflows_page};
+use crate::workflows::{order_workflows, sort_column, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
@@ -176,6 +176,7 @@ impl ListRows<'_> {
         counted_keyed_page(
             filtered,
             |q, direction| order_workflows(q, ordering, direction),
+            sort_column(ordering.key),
             workflow::Column::Id,
             page,
         )

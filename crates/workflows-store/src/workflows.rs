@@ -472,22 +472,25 @@ pub(crate) fn order_workflows(
     ordering: Ordering<WorkflowSortKey>,
     direction: Direction,
 ) -> Select<workflow::Entity> {
-    use workflow::Column as C;
     let order = direction.order(ordering.descending);
-    let column = match ordering.key {
-        WorkflowSortKey::CreatedAt => C::CreatedAt,
-        WorkflowSortKey::UpdatedAt => C::UpdatedAt,
-        WorkflowSortKey::Name => C::Name,
-        WorkflowSortKey::ExecutionCount => C::ExecutionCount,
-        WorkflowSortKey::LastExecutedAt => C::LastExecutedAt,
-        WorkflowSortKey::Id => C::Id,
+    let query = match sort_column(ordering.key) {
+        Some(column) => query.order_by_with_nulls(column, order.clone(), direction.nulls_last()),
+        None => query,
     };
-    let query = if matches!(ordering.key, WorkflowSortKey::Id) {
-        query
-    } else {
-        query.order_by_with_nulls(column, order.clone(), direction.nulls_last())
-    };
-    query.order_by(C::Id, order)
+    query.order_by(workflow::Column::Id, order)
+}
+
+/// The column `key` sorts on before the `id` that breaks ties (none for `id` itself).
+pub(crate) fn sort_column(key: WorkflowSortKey) -> Option<workflow::Column> {
+    use workflow::Column as C;
+    match key {
+        WorkflowSortKey::CreatedAt => Some(C::CreatedAt),
+        WorkflowSortKey::UpdatedAt => Some(C::UpdatedAt),
+        WorkflowSortKey::Name => Some(C::Name),
+        WorkflowSortKey::ExecutionCount => Some(C::ExecutionCount),
+        WorkflowSortKey::LastExecutedAt => Some(C::LastExecutedAt),
+        WorkflowSortKey::Id => None,
+    }
 }
 
 /// The workflow as `actor` may see it, read on `conn`.
