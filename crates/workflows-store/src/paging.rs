@@ -59,9 +59,7 @@ impl Store {
             .transpose()?;
         Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
-}
 
-impl Store {
     /// The rows of `on_page`, a [`counted_keyed_page`] with its columns chosen, and the list's
     /// total they carry; a page past the end is [`StoreError::InvalidPage`].
     pub(crate) async fn rows_with_total<E, M>(
@@ -208,9 +206,9 @@ pub(crate) fn keyed_page<E: EntityTrait>(
 }
 
 /// The subquery that [`counted_keyed_page`] joins on, by the name its columns go by outside.
-pub(crate) const ON_PAGE: &str = "on_page";
+const ON_PAGE: &str = "on_page";
 /// The column of [`counted_keyed_page`]'s rows holding the list's total.
-pub(crate) const TOTAL: &str = "total";
+const TOTAL: &str = "total";
 
 /// [`keyed_page`] walked forward, each row carrying the list's total in [`TOTAL`]: every row the
 /// `WHERE` keeps is counted by `COUNT(*) OVER ()` beside its key and `sorted_by` (the column
@@ -261,7 +259,7 @@ pub(crate) fn counted_keyed_page<E: EntityTrait>(
 }
 
 /// `select`'s total, added as the last column of its rows (see [`counted_keyed_page`]).
-pub(crate) fn with_total<E: EntityTrait>(select: Select<E>) -> Select<E> {
+fn with_total<E: EntityTrait>(select: Select<E>) -> Select<E> {
     select.column_as(Expr::col((Alias::new(ON_PAGE), Alias::new(TOTAL))), TOTAL)
 }
 

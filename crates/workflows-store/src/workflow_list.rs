@@ -9,14 +9,14 @@
 //! actor on PostgreSQL, a list narrowed by nothing but project, app and active flag is counted
 //! from the rollups too (finding 19), and in `created_at` order its pages far from both ends
 //! start from the day they fall in (see [`crate::day_pages`], finding 20). A search is counted by
-//! the statement that reads its page (see [`counted_keyed_page`], finding 28).
+//! the statement that reads its page (see [`counted_workflows_page`], finding 28).
 
 use crate::Store;
 use crate::day_pages::{DayAnchor, DayCounted};
 use crate::entity::workflow;
 use crate::error::StoreResult;
-use crate::paging::{Direction, Window, count_of, counted_keyed_page};
-use crate::workflows::{order_workflows, sort_column, workflows_page};
+use crate::paging::{Direction, Window, count_of};
+use crate::workflows::{counted_workflows_page, order_workflows, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryTrait, Select,
@@ -105,23 +105,23 @@ fn list_shape<'f>(actor: &Actor, filter: &'f WorkflowFilter) -> ListShape<'f> {
     }
 }
 
-/// How one page of the workflow list is read: its total, then the page's rows, which depend on
-/// it (see [`Window`]); or both in one statement.
-pub(crate) struct WorkflowListQuery<'f> {
-    total: Total,
-    rows: ListRows<'f>,
-    /// Whether a page far from both ends may start from its day instead (see
-    /// [`crate::day_pages`]).
-    day_counted: Option<DayCounted<'f>>,
-}
-
-/// Where a list's total comes from.
-enum Total {
-    /// A statement of its own, read first: one row, one column `n`.
-    Counted(Box<SelectStatement>),
-    /// The page's rows carry it (see [`counted_keyed_page`]): a search reads every match to
-    /// recheck it, to count it as much as to page it, so one statement reads them once.
-    OnRows,
+/// How one page of the workflow list is read.
+pub(crate) enum WorkflowListQuery<'f> {
+    /// The total first, from a statement of its own (one row, one column `n`), then the page's
+    /// rows, which depend on it (see [`Window`]).
+    TotalFirst {
+        count: Box<SelectStatement>,
+        rows: ListRows<'f>,
+        /// Whether a page far from both ends may start from its day instead (see
+        /// [`crate::day_pages`]).
+        day_counted: Option<DayCounted<'f>>,
+    },
+    /// The page's rows carry the total (see [`counted_workflows_page`]): a search reads every
+    /// match to recheck it, to count it as much as to page it, so one statement reads them once.
+    TotalOnRows {
+        filtered: Box<Select<workflow::Entity>>,
+        ordering: Ordering<WorkflowSortKey>,
+    },
 }
 
 /// A page of the workflow list, ready to be read.
@@ -162,26 +162,6 @@ pub(crate) enum ListRows<'f> {
 }
 
 impl ListRows<'_> {
-    /// The workflows of `page`, walked forward, each with the list's total (see
-    /// [`counted_keyed_page`]).
-    fn counted(self, page: PageRequest) -> Select<workflow::Entity> {
-        let (filtered, ordering) = match self {
-            ListRows::Workflows { filtered, ordering } => (*filtered, ordering),
-            ListRows::ByUseIndex {
-                kind,
-                name,
-                ordering,
-            } => (workflow::Entity::find().filter(uses(kind, name)), ordering),
-        };
-        counted_keyed_page(
-            filtered,
-            |q, direction| order_workflows(q, ordering, direction),
-            sort_column(ordering.key),
-            workflow::Column::Id,
-            page,
-        )
-    }
-
     /// The workflows in `window`, in the list's order.
     fn in_window(self, window: Window) -> Select<workflow::Entity> {
         match self {
@@ -218,17 +198,23 @@ impl Store {
         filter: &'f WorkflowFilter,
         ordering: Ordering<WorkflowSortKey>,
     ) -> WorkflowListQuery<'f> {
+        if filter.search.is_some() {
+            return WorkflowListQuery::TotalOnRows {
+                filtered: Box::new(self.filtered_workflows(actor, filter)),
+                ordering,
+            };
+        }
         let rollups = self.rollups && self.backend() == DbBackend::Postgres;
         let shape = list_shape(actor, filter);
         let ListShape::LoneUse(kind, name) = shape else {
             let filtered = Box::new(self.filtered_workflows(actor, filter));
-            let (total, day_counted) = match shape {
+            let (count, day_counted) = match shape {
                 ListShape::ProjectAppActive {
                     project_id,
                     app_name,
                     is_active,
                 } if rollups => (
-                    Total::Counted(Box::new(rolled_up_total(project_id, app_name, is_active))),
+                    rolled_up_total(project_id, app_name, is_active),
                     (ordering.key == WorkflowSortKey::CreatedAt).then_some(DayCounted {
                         project_id,
                         app_name,
@@ -236,14 +222,10 @@ impl Store {
                         descending: ordering.descending,
                     }),
                 ),
-                _ if filter.search.is_some() => (Total::OnRows, None),
-                _ => (
-                    Total::Counted(Box::new(count_of(filtered.as_ref().clone().into_query()))),
-                    None,
-                ),
+                _ => (count_of(filtered.as_ref().clone().into_query()), None),
             };
-            return WorkflowListQuery {
-                total,
+            return WorkflowListQuery::TotalFirst {
+                count: Box::new(count),
                 rows: ListRows::Workflows { filtered, ordering },
                 day_counted,
             };
@@ -264,8 +246,8 @@ impl Store {
                 ordering,
             },
         };
-        WorkflowListQuery {
-            total: Total::Counted(Box::new(count)),
+        WorkflowListQuery::TotalFirst {
+            count: Box::new(count),
             rows,
             day_counted: None,
         }
@@ -298,12 +280,20 @@ impl Store {
         query: WorkflowListQuery<'_>,
         page: PageRequest,
     ) -> StoreResult<ListPage> {
-        let count = match &query.total {
-            Total::Counted(count) => count,
-            Total::OnRows => return Ok(ListPage::WithTotal(query.rows.counted(page))),
+        let (count, rows, day_counted) = match query {
+            WorkflowListQuery::TotalFirst {
+                count,
+                rows,
+                day_counted,
+            } => (count, rows, day_counted),
+            WorkflowListQuery::TotalOnRows { filtered, ordering } => {
+                return Ok(ListPage::WithTotal(counted_workflows_page(
+                    *filtered, ordering, page,
+                )));
+            }
         };
-        let (count, window) = self.page_window(count, page).await?;
-        match (query.day_counted, query.rows) {
+        let (count, window) = self.page_window(&count, page).await?;
+        match (day_counted, rows) {
             (Some(list), ListRows::Workflows { filtered, ordering })
                 if window.skip >= self.day_anchored_from =>
             {

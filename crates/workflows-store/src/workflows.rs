@@ -5,7 +5,7 @@ use crate::clock::now;
 use crate::entity::{idempotency_key, run, workflow};
 use crate::error::{StoreError, StoreResult, is_unique_violation};
 use crate::history::Revision;
-use crate::paging::{Direction, Window, keyed_page};
+use crate::paging::{Direction, Window, counted_keyed_page, keyed_page};
 use crate::workflow_list::{UseKind, uses};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
@@ -465,6 +465,22 @@ pub(crate) fn workflows_page(
     )
 }
 
+/// The workflows of `page` of `filtered` in `ordering`, each with the list's total (see
+/// [`counted_keyed_page`]).
+pub(crate) fn counted_workflows_page(
+    filtered: Select<workflow::Entity>,
+    ordering: Ordering<WorkflowSortKey>,
+    page: PageRequest,
+) -> Select<workflow::Entity> {
+    counted_keyed_page(
+        filtered,
+        |q, direction| order_workflows(q, ordering, direction),
+        sort_column(ordering.key),
+        workflow::Column::Id,
+        page,
+    )
+}
+
 /// Orders by the key with NULLs last in both directions, ties broken by `id` the same way; walked
 /// `direction`.
 pub(crate) fn order_workflows(
@@ -481,7 +497,7 @@ pub(crate) fn order_workflows(
 }
 
 /// The column `key` sorts on before the `id` that breaks ties (none for `id` itself).
-pub(crate) fn sort_column(key: WorkflowSortKey) -> Option<workflow::Column> {
+fn sort_column(key: WorkflowSortKey) -> Option<workflow::Column> {
     use workflow::Column as C;
     match key {
         WorkflowSortKey::CreatedAt => Some(C::CreatedAt),
