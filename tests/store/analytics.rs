@@ -354,17 +354,24 @@ async fn runs_fall_into_aligned_buckets(db: TestDb) {
 /// `since` and `until`.
 type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-/// Windows around the seeded workflows (all created today): cut mid-day with an open end, so today
-/// is a whole day of the daily rollups; cut mid-day before now, so today is a ragged end read from
-/// the tables; aligned to midnights on both sides; open at the start.
-fn windows() -> Vec<Window> {
-    let now = Utc::now();
-    let midnight = now
+fn midnight_today() -> DateTime<Utc> {
+    Utc::now()
         .with_hour(0)
         .and_then(|t| t.with_minute(0))
         .and_then(|t| t.with_second(0))
         .and_then(|t| t.with_nanosecond(0))
-        .expect("midnight");
+        .expect("midnight")
+}
+
+/// Windows around the seeded workflows (all created today): cut mid-day with an open end, so today
+/// is a whole day of the daily rollups; cut mid-day before now, so today is a ragged end read from
+/// the tables; aligned to midnights on both sides; open at the start. And cut at fixed hours
+/// whatever the time of day: ends longer than half a day, whose day is counted whole and the
+/// hours outside the window taken away (2:00 to an open end, 2:00 to 14:00), and one of 2 hours.
+fn windows() -> Vec<Window> {
+    let now = Utc::now();
+    let midnight = midnight_today();
+    let hour = |days: i64, hours: i64| midnight - TimeDelta::days(days) + TimeDelta::hours(hours);
     vec![
         (None, None),
         (Some(now - TimeDelta::days(3)), None),
@@ -377,6 +384,9 @@ fn windows() -> Vec<Window> {
             Some(midnight + TimeDelta::days(1)),
         ),
         (None, Some(now + TimeDelta::minutes(1))),
+        (Some(hour(3, 2)), None),
+        (Some(hour(3, 2)), Some(hour(1, 14))),
+        (Some(hour(3, 22)), None),
     ]
 }
 
@@ -553,6 +563,27 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
         set_run_times(&db, id, now - ago, now - ago + TimeDelta::seconds(seconds)).await;
     }
     assert_rollups_agree(store, &s.root, "runs dated back").await;
+    // And into the hours that the windows cut at fixed hours take away from their first and last
+    // whole days: W1 before 2:00 three days ago, W2 after 14:00 yesterday.
+    let midnight = midnight_today();
+    set_created_at(
+        &db,
+        s.w1.id,
+        midnight - TimeDelta::days(3) + TimeDelta::hours(1),
+    )
+    .await;
+    set_created_at(
+        &db,
+        s.w2.id,
+        midnight - TimeDelta::days(1) + TimeDelta::hours(20),
+    )
+    .await;
+    assert_rollups_agree(
+        store,
+        &s.root,
+        "workflows dated into the hours windows take away",
+    )
+    .await;
 
     let on = WorkflowChanges::patch_from_json(&json!({"is_active": true})).expect("valid");
     store

@@ -1,5 +1,6 @@
 //! A time window cut at UTC midnights: the whole days inside it, which the daily rollups answer,
-//! and the ragged ends around them, which the tables answer.
+//! and the ragged ends around them, which the tables answer. Where a ragged end is most of its
+//! day, the tables answer the rest of that day instead, to be taken away from the whole day.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 
@@ -12,6 +13,8 @@ pub(super) struct Days {
     pub end: Option<NaiveDate>,
     /// The parts of the window outside the whole days, `[from, to)`, none of them empty.
     pub ragged: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Parts of the whole days outside the window, `[from, to)`, to be taken away from them.
+    pub taken_away: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 fn midnight(day: NaiveDate) -> DateTime<Utc> {
@@ -50,7 +53,39 @@ impl Days {
         {
             ragged.push((midnight(end), until));
         }
-        Some(Self { first, end, ragged })
+        Some(Self {
+            first,
+            end,
+            ragged,
+            taken_away: Vec::new(),
+        })
+    }
+
+    /// The same window with each ragged end longer than half a day counted as its whole day less
+    /// the rest of that day, so that the tables are read for at most 12 hours at either end. For
+    /// counters that add up (usage, workflow totals), which a part of a day can be taken from; at
+    /// 1,000,000 workflows a window starting at 01:50 read 22 hours of workflows and their atoms
+    /// for its first day (891 ms for the last 7 days' atoms), and now reads 1 hour 50 minutes.
+    pub fn counted_from_nearer_midnights(self) -> Self {
+        let half_day = TimeDelta::hours(12);
+        let mut days = Self {
+            ragged: Vec::new(),
+            ..self
+        };
+        for (from, to) in self.ragged {
+            if to - from <= half_day {
+                days.ragged.push((from, to));
+            } else if Some(to) == days.first_midnight() {
+                let day = from.date_naive();
+                days.first = Some(day);
+                days.taken_away.push((midnight(day), from));
+            } else if let Some(end) = days.end {
+                let after = end + TimeDelta::days(1);
+                days.end = Some(after);
+                days.taken_away.push((to, midnight(after)));
+            }
+        }
+        days
     }
 
     /// Midnight of the first whole day, where the window has a start.
@@ -114,6 +149,49 @@ mod tests {
                     (since, at("2026-11-21T00:00:00Z")),
                     (at("2026-11-24T00:00:00Z"), until)
                 ],
+                taken_away: vec![],
+            })
+        );
+    }
+
+    #[test]
+    fn ends_longer_than_half_a_day_are_their_day_less_the_rest() {
+        let since = at("2026-11-20T02:00:00Z");
+        let until = at("2026-11-24T20:00:00Z");
+        let days = Days::of(Some(since), Some(until)).map(Days::counted_from_nearer_midnights);
+        assert_eq!(
+            days,
+            Some(Days {
+                first: Some(day("2026-11-20")),
+                end: Some(day("2026-11-25")),
+                ragged: vec![],
+                taken_away: vec![
+                    (at("2026-11-20T00:00:00Z"), since),
+                    (until, at("2026-11-25T00:00:00Z"))
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn ends_of_half_a_day_or_less_stay_ragged() {
+        let since = at("2026-11-20T12:00:00Z");
+        let until = at("2026-11-24T11:59:00Z");
+        let days = Days::of(Some(since), Some(until)).expect("whole days");
+        assert_eq!(days.clone().counted_from_nearer_midnights(), days);
+        assert_eq!(days.ragged.len(), 2);
+    }
+
+    #[test]
+    fn an_open_window_takes_away_only_at_its_start() {
+        let since = at("2026-11-20T01:50:00Z");
+        assert_eq!(
+            Days::of(Some(since), None).map(Days::counted_from_nearer_midnights),
+            Some(Days {
+                first: Some(day("2026-11-20")),
+                end: None,
+                ragged: vec![],
+                taken_away: vec![(at("2026-11-20T00:00:00Z"), since)],
             })
         );
     }
@@ -129,6 +207,7 @@ mod tests {
                 first: Some(day("2026-11-20")),
                 end: Some(day("2026-11-21")),
                 ragged: vec![],
+                taken_away: vec![],
             })
         );
     }
@@ -142,6 +221,7 @@ mod tests {
                 first: Some(day("2026-11-21")),
                 end: None,
                 ragged: vec![(since, at("2026-11-21T00:00:00Z"))],
+                taken_away: vec![],
             })
         );
         assert_eq!(
@@ -150,6 +230,7 @@ mod tests {
                 first: None,
                 end: Some(day("2026-11-20")),
                 ragged: vec![],
+                taken_away: vec![],
             })
         );
     }

@@ -9,6 +9,7 @@ mod rollups;
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use days::Days;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use workflows_domain::{
     Actor, AnalyticsFilter, AtomUsage, DurationStats, RunBucket, RunCounts, RunSeries, RunStatus,
@@ -184,8 +185,16 @@ impl Store {
         let backend = self.backend();
         let days = self.run_days(actor, filter);
         if self.reads_rollups(actor, filter) || days.is_some() {
+            let totals = self
+                .rolled_totals(
+                    actor,
+                    filter,
+                    days.clone()
+                        .map(Days::counted_from_nearer_midnights)
+                        .as_ref(),
+                )
+                .await?;
             let days = days.as_ref();
-            let totals = self.rolled_totals(actor, filter, days).await?;
             let (counts, durations) = self.rolled_runs(actor, filter, days).await?;
             return Ok(Summary {
                 workflows: WorkflowCounts {
@@ -557,12 +566,13 @@ fn per_project_usage(keys: &[&str], workflows_of: &str, rows: &str) -> String {
     )
 }
 
-/// Closes [`per_project_usage`]: groups, orders most used first, limits.
+/// Closes [`per_project_usage`]: groups, orders most used first, limits. A key whose counted
+/// workflows were all taken away again (a window's [`Days::taken_away`]) is not used.
 fn per_project_usage_end(sql: &mut Sql, keys: &[&str], limit: u64) {
     let outer = qualified("p.", keys);
     let inner = qualified("u.", keys);
     sql.push(&format!(
-        ") u GROUP BY {inner}, u.project_id) p GROUP BY {outer} \
+        ") u GROUP BY {inner}, u.project_id) p GROUP BY {outer} HAVING SUM(p.n) > 0 \
          ORDER BY workflows DESC, executions DESC, {outer} LIMIT "
     ))
     .bind(limit as i64);

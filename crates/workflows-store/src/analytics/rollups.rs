@@ -116,7 +116,8 @@ impl Sql {
         self
     }
 
-    /// `UNION ALL` the usage of the workflows created in the window's ragged ends, read from the
+    /// `UNION ALL` the usage of the workflows created in the window's ragged ends, and taken away
+    /// that of the workflows created in the parts of its whole days outside it, read from the
     /// tables one row per workflow and key (`uses` as in the table path, `narrow` adding
     /// conditions), found from the workflows' creation times.
     fn ragged_uses(
@@ -128,20 +129,26 @@ impl Sql {
         uses: &str,
         narrow: impl Fn(&mut Sql),
     ) -> &mut Self {
-        let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) else {
+        let Some(days) = days else {
             return self;
         };
         let keys = qualified("r.", keys);
-        self.push(&format!(
-            " UNION ALL SELECT {keys}, r.project_id, 1, r.executions FROM ({uses}"
-        ))
-        .scope(actor, filter)
-        .within("w.created_at", ragged);
-        narrow(self);
-        // The fence keeps a condition on the keys (the project count's) out: pushed in, the
-        // planner found a day's workflows from 82,000 atom rows of ten pairs, 2.3 s, instead of
-        // their 130,000 rows from the day's 5,500 workflows.
-        self.push(" OFFSET 0) r")
+        for (ranges, sign) in [(&days.ragged, ""), (&days.taken_away, "-")] {
+            if ranges.is_empty() {
+                continue;
+            }
+            self.push(&format!(
+                " UNION ALL SELECT {keys}, r.project_id, {sign}1, {sign}r.executions FROM ({uses}"
+            ))
+            .scope(actor, filter)
+            .within("w.created_at", ranges);
+            narrow(self);
+            // The fence keeps a condition on the keys (the project count's) out: pushed in, the
+            // planner found a day's workflows from 82,000 atom rows of ten pairs, 2.3 s, instead
+            // of their 130,000 rows from the day's 5,500 workflows.
+            self.push(" OFFSET 0) r");
+        }
+        self
     }
 
     /// `UNION ALL SELECT <columns>` of the finished (rolled-up) runs started in the window's
@@ -216,21 +223,29 @@ impl Store {
             && filter.until.is_none()
     }
 
-    /// The whole days of the window, where the daily usage rollups answer: as
-    /// [`Store::reads_rollups`] but with a window that holds at least one whole UTC day.
-    pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
+    /// The whole days of the window, where the daily rollups answer: as [`Store::reads_rollups`]
+    /// but with a window that holds at least one whole UTC day.
+    fn rolled_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
         (self.backend() == DbBackend::Postgres && self.rollups && actor.owner_scope().is_none())
             .then(|| Days::of(filter.since, filter.until))
             .flatten()
     }
 
+    /// The days of the window for the daily usage rollups, which a part of a day can be taken
+    /// from ([`Days::counted_from_nearer_midnights`]).
+    pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
+        self.rolled_days(actor, filter)
+            .map(Days::counted_from_nearer_midnights)
+    }
+
     /// The whole days of a window over runs and workflows, where the daily run counters and
-    /// totals answer: as [`Store::usage_days`], but not for one project (see the module).
+    /// totals answer: as [`Store::rolled_days`], but not for one project (see the module). The
+    /// runs' ragged ends stay ragged: their duration histogram and charts only add.
     pub(super) fn run_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
         filter
             .project_id
             .is_none()
-            .then(|| self.usage_days(actor, filter))
+            .then(|| self.rolled_days(actor, filter))
             .flatten()
     }
 
@@ -291,13 +306,19 @@ impl Store {
             ))
             .scope(actor, filter)
             .on_whole_days("w.created_at", days);
-        if let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) {
-            sql.push(
-                " UNION ALL SELECT 1, CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END, \
-                 COALESCE(w.execution_count, 0) FROM workflows_workflow w WHERE 1 = 1",
-            )
+        for (ranges, sign) in days
+            .map(|d| [(&d.ragged, ""), (&d.taken_away, "-")])
+            .into_iter()
+            .flatten()
+            .filter(|(ranges, _)| !ranges.is_empty())
+        {
+            sql.push(&format!(
+                " UNION ALL SELECT {sign}1, \
+                 {sign}CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END, \
+                 {sign}COALESCE(w.execution_count, 0) FROM workflows_workflow w WHERE 1 = 1"
+            ))
             .scope(actor, filter)
-            .within("w.created_at", ragged);
+            .within("w.created_at", ranges);
         }
         sql.push(") x");
         let rows = self.rows(&sql).await?;
