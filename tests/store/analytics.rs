@@ -584,6 +584,22 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
         "workflows dated into the hours windows take away",
     )
     .await;
+    // And runs: one before 2:00 three days ago, one after 14:00 yesterday, and one within the
+    // windows between, so that their charts of one bucket have a latest hour inside them.
+    for (at, seconds) in [
+        (midnight - TimeDelta::days(3) + TimeDelta::hours(1), 5),
+        (midnight - TimeDelta::days(1) + TimeDelta::hours(20), 900),
+        (midnight - TimeDelta::days(1) + TimeDelta::hours(10), 60),
+    ] {
+        let id = moved_run(store, &s.root, s.w3.id, "failed", |at| at).await;
+        set_run_times(&db, id, at, at + TimeDelta::seconds(seconds)).await;
+    }
+    assert_rollups_agree(
+        store,
+        &s.root,
+        "runs dated into the hours windows take away",
+    )
+    .await;
 
     let on = WorkflowChanges::patch_from_json(&json!({"is_active": true})).expect("valid");
     store

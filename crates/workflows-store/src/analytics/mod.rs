@@ -9,7 +9,6 @@ mod rollups;
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use days::Days;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use workflows_domain::{
     Actor, AnalyticsFilter, AtomUsage, DurationStats, RunBucket, RunCounts, RunSeries, RunStatus,
@@ -185,16 +184,8 @@ impl Store {
         let backend = self.backend();
         let days = self.run_days(actor, filter);
         if self.reads_rollups(actor, filter) || days.is_some() {
-            let totals = self
-                .rolled_totals(
-                    actor,
-                    filter,
-                    days.clone()
-                        .map(Days::counted_from_nearer_midnights)
-                        .as_ref(),
-                )
-                .await?;
             let days = days.as_ref();
+            let totals = self.rolled_totals(actor, filter, days).await?;
             let (counts, durations) = self.rolled_runs(actor, filter, days).await?;
             return Ok(Summary {
                 workflows: WorkflowCounts {
@@ -567,7 +558,8 @@ fn per_project_usage(keys: &[&str], workflows_of: &str, rows: &str) -> String {
 }
 
 /// Closes [`per_project_usage`]: groups, orders most used first, limits. A key whose counted
-/// workflows were all taken away again (a window's [`Days::taken_away`]) is not used.
+/// workflows were all taken away again (a window's [`taken_away`](days::Days::taken_away)) is
+/// not used.
 fn per_project_usage_end(sql: &mut Sql, keys: &[&str], limit: u64) {
     let outer = qualified("p.", keys);
     let inner = qualified("u.", keys);

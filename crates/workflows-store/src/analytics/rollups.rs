@@ -152,23 +152,40 @@ impl Sql {
     }
 
     /// `UNION ALL SELECT <columns>` of the finished (rolled-up) runs started in the window's
-    /// ragged ends, which the daily counters leave out.
+    /// ragged ends, which the daily counters leave out, and of those started in the parts of its
+    /// whole days outside it, which they hold: `columns` given the weight, 1 or -1.
     fn ragged_runs(
         &mut self,
         actor: &Actor,
         filter: &AnalyticsFilter,
         days: Option<&Days>,
-        columns: &str,
+        columns: impl Fn(&str) -> String,
     ) -> &mut Self {
-        let Some(ragged) = days.map(|d| &d.ragged).filter(|r| !r.is_empty()) else {
+        let Some(days) = days else {
             return self;
         };
-        self.push(&format!(
-            " UNION ALL SELECT {columns} FROM {} WHERE workflows_rolled_status(r.status)",
-            super::runs_from(actor, filter)
-        ))
-        .scope(actor, filter)
-        .within("r.started_at", ragged)
+        for (ranges, weight) in [(&days.ragged, "1"), (&days.taken_away, "-1")] {
+            if ranges.is_empty() {
+                continue;
+            }
+            self.push(&format!(
+                " UNION ALL SELECT {} FROM {} WHERE workflows_rolled_status(r.status)",
+                columns(weight),
+                super::runs_from(actor, filter)
+            ))
+            .scope(actor, filter)
+            .within("r.started_at", ranges);
+        }
+        self
+    }
+
+    /// `AND <column> < until`, where the window has an end: hours counted whole past a window's
+    /// end would take the chart's places, although the hours taken away cancel them.
+    fn before_until(&mut self, column: &str, filter: &AnalyticsFilter) -> &mut Self {
+        if let Some(until) = filter.until {
+            self.push(&format!(" AND {column} < ")).bind(until);
+        }
+        self
     }
 
     /// The live (not rolled-up) runs: `FROM … WHERE <live>` and the scope, their columns `r.…`.
@@ -223,29 +240,23 @@ impl Store {
             && filter.until.is_none()
     }
 
-    /// The whole days of the window, where the daily rollups answer: as [`Store::reads_rollups`]
-    /// but with a window that holds at least one whole UTC day.
-    fn rolled_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
+    /// The days of the window, where the daily rollups answer: as [`Store::reads_rollups`] but
+    /// with a window that holds at least one whole UTC day. Ends longer than half a day are
+    /// counted from their whole day less the rest ([`Days::counted_from_nearer_midnights`]).
+    pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
         (self.backend() == DbBackend::Postgres && self.rollups && actor.owner_scope().is_none())
             .then(|| Days::of(filter.since, filter.until))
             .flatten()
-    }
-
-    /// The days of the window for the daily usage rollups, which a part of a day can be taken
-    /// from ([`Days::counted_from_nearer_midnights`]).
-    pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
-        self.rolled_days(actor, filter)
             .map(Days::counted_from_nearer_midnights)
     }
 
-    /// The whole days of a window over runs and workflows, where the daily run counters and
-    /// totals answer: as [`Store::rolled_days`], but not for one project (see the module). The
-    /// runs' ragged ends stay ragged: their duration histogram and charts only add.
+    /// The days of a window over runs and workflows, where the daily run counters and totals
+    /// answer: as [`Store::usage_days`], but not for one project (see the module).
     pub(super) fn run_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
         filter
             .project_id
             .is_none()
-            .then(|| self.rolled_days(actor, filter))
+            .then(|| self.usage_days(actor, filter))
             .flatten()
     }
 
@@ -339,9 +350,10 @@ impl Store {
         filter: &AnalyticsFilter,
         days: Option<&Days>,
     ) -> StoreResult<(StatusCounts, DurationStats)> {
-        let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-        let mut histogram: BTreeMap<i64, u64> = BTreeMap::new();
-        let (mut finished, mut total_us) = (0_u64, 0_i64);
+        // Signed: the runs of the hours a window takes away from its whole days are subtracted.
+        let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+        let mut histogram: BTreeMap<i64, i64> = BTreeMap::new();
+        let (mut finished, mut total_us) = (0_i64, 0_i64);
 
         let mut daily = Sql::new(
             DbBackend::Postgres,
@@ -353,8 +365,8 @@ impl Store {
             .on_days(days)
             .push(" GROUP BY c.status");
         for row in self.rows(&daily).await? {
-            *by_status.entry(row.try_get("", "status")?).or_default() += count(&row, "n")?;
-            finished += count(&row, "finished")?;
+            *by_status.entry(row.try_get("", "status")?).or_default() += sum(&row, "n")?;
+            finished += sum(&row, "finished")?;
             total_us += sum(&row, "us")?;
         }
         let histogram_table = match days {
@@ -373,23 +385,26 @@ impl Store {
             .on_days(days)
             .push(" GROUP BY c.bucket_us");
         for row in self.rows(&durations).await? {
-            *histogram.entry(row.try_get("", "bucket_us")?).or_default() += count(&row, "n")?;
+            *histogram.entry(row.try_get("", "bucket_us")?).or_default() += sum(&row, "n")?;
         }
         let uncounted_columns = "COALESCE(r.status, 'pending') AS status, \
                                  workflows_duration_us(r.started_at, r.completed_at) AS us";
         let mut live = Sql::new(
             DbBackend::Postgres,
             &format!(
-                "SELECT x.status, workflows_duration_bucket(x.us) AS bucket_us, COUNT(*) AS n, \
-                 SUM(x.us)::bigint AS us FROM (SELECT {uncounted_columns}"
+                "SELECT x.status, workflows_duration_bucket(x.us) AS bucket_us, \
+                 SUM(x.weight)::bigint AS n, SUM(x.weight * x.us)::bigint AS us \
+                 FROM (SELECT {uncounted_columns}, 1 AS weight"
             ),
         );
         live.live_runs(actor, filter)
             .window("r.started_at", filter)
-            .ragged_runs(actor, filter, days, uncounted_columns)
-            .push(") x GROUP BY 1, 2");
+            .ragged_runs(actor, filter, days, |weight| {
+                format!("{uncounted_columns}, {weight}")
+            })
+            .push(") x GROUP BY 1, 2 HAVING SUM(x.weight) <> 0");
         for row in self.rows(&live).await? {
-            let n = count(&row, "n")?;
+            let n = sum(&row, "n")?;
             *by_status.entry(row.try_get("", "status")?).or_default() += n;
             if let Some(bucket) = row.try_get::<Option<i64>>("", "bucket_us")? {
                 *histogram.entry(bucket).or_default() += n;
@@ -398,10 +413,18 @@ impl Store {
             }
         }
 
-        // A status another writer invented is not counted rather than failing the summary.
+        // Counters and tables are read in one snapshot each, so no sum is below zero; one that
+        // were would count as none. A status another writer invented is not counted rather than
+        // failing the summary.
+        let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+        let finished = unsigned(finished);
+        let histogram: BTreeMap<i64, u64> = histogram
+            .into_iter()
+            .map(|(bucket, runs)| (bucket, unsigned(runs)))
+            .collect();
         let counts = by_status
             .into_iter()
-            .filter_map(|(status, n)| status.parse::<RunStatus>().ok().map(|s| (s, n)))
+            .filter_map(|(status, n)| status.parse::<RunStatus>().ok().map(|s| (s, unsigned(n))))
             .collect();
         let at = |p: f64| {
             let rank = nearest_rank(p, finished)?;
@@ -633,6 +656,8 @@ impl Store {
         }
         // Counted per bucket first: a counter's shards (or a move's subtraction) may leave rows
         // that cancel out, and a bucket whose runs all went must not take one of the `limit`.
+        // Above zero: the runs taken away from an hour whose counters the chart did not read (past
+        // the window's end, or before the oldest hour it keeps) leave a bucket below it.
         sql.push(&format!(
             "counted AS (SELECT bucket, status, SUM(n)::bigint AS n FROM (\
              SELECT {} AS bucket, c.status, c.runs AS n FROM {counters} c WHERE c.runs <> 0",
@@ -641,7 +666,8 @@ impl Store {
         .rollup_scope(filter);
         if bucket == TimeBucket::Hour {
             sql.push(" AND c.hour >= (SELECT min(start) FROM hours)")
-                .on_whole_days("c.hour", days);
+                .on_whole_days("c.hour", days)
+                .before_until("c.hour", filter);
         } else {
             sql.on_days(days);
         }
@@ -651,9 +677,11 @@ impl Store {
         ))
         .live_runs(actor, filter)
         .window("r.started_at", filter)
-        .ragged_runs(actor, filter, days, &format!("{started}, r.status, 1"))
+        .ragged_runs(actor, filter, days, |weight| {
+            format!("{started}, r.status, {weight}")
+        })
         .push(
-            ") runs_in GROUP BY bucket, status HAVING SUM(n) <> 0), \
+            ") runs_in GROUP BY bucket, status HAVING SUM(n) > 0), \
              recent AS (SELECT DISTINCT bucket FROM counted ORDER BY bucket DESC LIMIT ",
         )
         .bind(limit as i64)
@@ -689,6 +717,7 @@ impl Sql {
         )
         .rollup_scope(filter)
         .on_whole_days("c.hour", days)
+        .before_until("c.hour", filter)
         .push(" ORDER BY c.hour DESC LIMIT 1) x WHERE h.n < ")
         .bind(limit as i64)
         .push(")")
