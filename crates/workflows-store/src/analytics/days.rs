@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 
+/// A span of time, `[from, to)`.
+pub(super) type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// The whole UTC days of a window and its ragged ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Days {
@@ -12,9 +15,9 @@ pub(super) struct Days {
     /// The day after the last whole day; `None` when the window has no end.
     pub end: Option<NaiveDate>,
     /// The parts of the window outside the whole days, `[from, to)`, none of them empty.
-    pub ragged: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub ragged: Vec<Span>,
     /// Parts of the whole days outside the window, `[from, to)`, to be taken away from them.
-    pub taken_away: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub taken_away: Vec<Span>,
 }
 
 fn midnight(day: NaiveDate) -> DateTime<Utc> {
@@ -87,6 +90,15 @@ impl Days {
             }
         }
         days
+    }
+
+    /// The parts the tables answer, each with its sign: the ragged ends `""` (added), the parts
+    /// taken away `"-"`; parts with no range left out.
+    pub fn read_from_tables(&self) -> impl Iterator<Item = (&[Span], &'static str)> {
+        [(&self.ragged, ""), (&self.taken_away, "-")]
+            .into_iter()
+            .filter(|(ranges, _)| !ranges.is_empty())
+            .map(|(ranges, sign)| (ranges.as_slice(), sign))
     }
 
     /// Midnight of the first whole day, where the window has a start.

@@ -77,7 +77,7 @@ impl Sql {
     }
 
     /// `AND (<column> in one of the ranges)`, each `[from, to)`.
-    fn within(&mut self, column: &str, ranges: &[(DateTime<Utc>, DateTime<Utc>)]) -> &mut Self {
+    fn within(&mut self, column: &str, ranges: &[days::Span]) -> &mut Self {
         self.push(" AND (");
         for (i, (from, to)) in ranges.iter().enumerate() {
             if i > 0 {

@@ -133,10 +133,7 @@ impl Sql {
             return self;
         };
         let keys = qualified("r.", keys);
-        for (ranges, sign) in [(&days.ragged, ""), (&days.taken_away, "-")] {
-            if ranges.is_empty() {
-                continue;
-            }
+        for (ranges, sign) in days.read_from_tables() {
             self.push(&format!(
                 " UNION ALL SELECT {keys}, r.project_id, {sign}1, {sign}r.executions FROM ({uses}"
             ))
@@ -164,13 +161,10 @@ impl Sql {
         let Some(days) = days else {
             return self;
         };
-        for (ranges, weight) in [(&days.ragged, "1"), (&days.taken_away, "-1")] {
-            if ranges.is_empty() {
-                continue;
-            }
+        for (ranges, sign) in days.read_from_tables() {
             self.push(&format!(
                 " UNION ALL SELECT {} FROM {} WHERE workflows_rolled_status(r.status)",
-                columns(weight),
+                columns(&format!("{sign}1")),
                 super::runs_from(actor, filter)
             ))
             .scope(actor, filter)
@@ -317,12 +311,7 @@ impl Store {
             ))
             .scope(actor, filter)
             .on_whole_days("w.created_at", days);
-        for (ranges, sign) in days
-            .map(|d| [(&d.ragged, ""), (&d.taken_away, "-")])
-            .into_iter()
-            .flatten()
-            .filter(|(ranges, _)| !ranges.is_empty())
-        {
+        for (ranges, sign) in days.into_iter().flat_map(Days::read_from_tables) {
             sql.push(&format!(
                 " UNION ALL SELECT {sign}1, \
                  {sign}CASE WHEN COALESCE(w.is_active, TRUE) THEN 1 ELSE 0 END, \
