@@ -363,6 +363,11 @@ fn midnight_today() -> DateTime<Utc> {
         .expect("midnight")
 }
 
+/// `hours` past the midnight `days` before today's.
+fn hours_into(days: i64, hours: i64) -> DateTime<Utc> {
+    midnight_today() - TimeDelta::days(days) + TimeDelta::hours(hours)
+}
+
 /// Windows around the seeded workflows (all created today): cut mid-day with an open end, so today
 /// is a whole day of the daily rollups; cut mid-day before now, so today is a ragged end read from
 /// the tables; aligned to midnights on both sides; open at the start. And cut at fixed hours
@@ -371,7 +376,6 @@ fn midnight_today() -> DateTime<Utc> {
 fn windows() -> Vec<Window> {
     let now = Utc::now();
     let midnight = midnight_today();
-    let hour = |days: i64, hours: i64| midnight - TimeDelta::days(days) + TimeDelta::hours(hours);
     vec![
         (None, None),
         (Some(now - TimeDelta::days(3)), None),
@@ -384,9 +388,9 @@ fn windows() -> Vec<Window> {
             Some(midnight + TimeDelta::days(1)),
         ),
         (None, Some(now + TimeDelta::minutes(1))),
-        (Some(hour(3, 2)), None),
-        (Some(hour(3, 2)), Some(hour(1, 14))),
-        (Some(hour(3, 22)), None),
+        (Some(hours_into(3, 2)), None),
+        (Some(hours_into(3, 2)), Some(hours_into(1, 14))),
+        (Some(hours_into(3, 22)), None),
     ]
 }
 
@@ -565,19 +569,8 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
     assert_rollups_agree(store, &s.root, "runs dated back").await;
     // And into the hours that the windows cut at fixed hours take away from their first and last
     // whole days: W1 before 2:00 three days ago, W2 after 14:00 yesterday.
-    let midnight = midnight_today();
-    set_created_at(
-        &db,
-        s.w1.id,
-        midnight - TimeDelta::days(3) + TimeDelta::hours(1),
-    )
-    .await;
-    set_created_at(
-        &db,
-        s.w2.id,
-        midnight - TimeDelta::days(1) + TimeDelta::hours(20),
-    )
-    .await;
+    set_created_at(&db, s.w1.id, hours_into(3, 1)).await;
+    set_created_at(&db, s.w2.id, hours_into(1, 20)).await;
     assert_rollups_agree(
         store,
         &s.root,
@@ -587,9 +580,9 @@ async fn rollups_agree_with_the_tables_after_every_kind_of_write(db: TestDb) {
     // And runs: one before 2:00 three days ago, one after 14:00 yesterday, and one within the
     // windows between, so that their charts of one bucket have a latest hour inside them.
     for (at, seconds) in [
-        (midnight - TimeDelta::days(3) + TimeDelta::hours(1), 5),
-        (midnight - TimeDelta::days(1) + TimeDelta::hours(20), 900),
-        (midnight - TimeDelta::days(1) + TimeDelta::hours(10), 60),
+        (hours_into(3, 1), 5),
+        (hours_into(1, 20), 900),
+        (hours_into(1, 10), 60),
     ] {
         let id = moved_run(store, &s.root, s.w3.id, "failed", |at| at).await;
         set_run_times(&db, id, at, at + TimeDelta::seconds(seconds)).await;

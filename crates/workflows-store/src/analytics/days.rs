@@ -67,9 +67,9 @@ impl Days {
     /// The same window with each ragged end longer than half a day counted as its whole day less
     /// the rest of that day, so that the tables are read for at most 12 hours at either end. The
     /// daily counters (usage, workflow totals, runs and their durations) add up, so a part of a
-    /// day can be taken from them; at
-    /// 1,000,000 workflows a window starting at 01:50 read 22 hours of workflows and their atoms
-    /// for its first day (891 ms for the last 7 days' atoms), and now reads 1 hour 50 minutes.
+    /// day can be taken from them. At 1,000,000 workflows a window starting at 01:50 read 22
+    /// hours of workflows and their atoms for its first day (891 ms for the last 7 days' atoms);
+    /// it now reads 1 hour 50 minutes.
     pub fn counted_from_nearer_midnights(self) -> Self {
         let half_day = TimeDelta::hours(12);
         let mut days = Self {
