@@ -12,7 +12,7 @@
 //! the statement that reads its page (see [`counted_workflows_page`], finding 28).
 
 use crate::Store;
-use crate::day_pages::{DayAnchor, DayCounted};
+use crate::day_pages::DayCounted;
 use crate::entity::workflow;
 use crate::error::StoreResult;
 use crate::paging::{Direction, Window, count_of};
@@ -294,28 +294,17 @@ impl Store {
         };
         let (count, window) = self.page_window(&count, page).await?;
         match (day_counted, rows) {
-            (Some(list), ListRows::Workflows { filtered, ordering })
+            (Some(list), ListRows::Workflows { ordering, .. })
                 if window.skip >= self.day_anchored_from =>
             {
-                let (from_day, before) = match self.day_anchor(&list, page.offset()).await? {
-                    Some(DayAnchor { bound, before }) if list.descending => (
-                        filtered.filter(workflow::Column::CreatedAt.lt(bound)),
-                        before,
-                    ),
-                    Some(DayAnchor { bound, before }) => (
-                        filtered.filter(workflow::Column::CreatedAt.gte(bound)),
-                        before,
-                    ),
-                    None => (*filtered, 0),
-                };
-                let window = Window {
-                    skip: page.offset().saturating_sub(before),
-                    take: page.page_size(),
-                    direction: Direction::Forward,
-                };
+                let on_page = list.page_ids(page.offset(), page.page_size());
                 Ok(ListPage::Counted {
                     count,
-                    rows: workflows_page(from_day, ordering, window),
+                    rows: order_workflows(
+                        workflow::Entity::find().filter(on_page),
+                        ordering,
+                        Direction::Forward,
+                    ),
                 })
             }
             (_, rows) => Ok(ListPage::Counted {
