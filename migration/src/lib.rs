@@ -88,3 +88,14 @@ pub(crate) async fn execute_per_backend(
         .await
         .map(drop)
 }
+
+/// Runs `sql` on PostgreSQL and nothing elsewhere: what a PostgreSQL-only migration step does.
+pub(crate) async fn execute_on_postgres(
+    manager: &SchemaManager<'_>,
+    sql: &str,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+        manager.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! `accounts_user`, with the columns of Django's `AbstractUser`, created only where the old Django
 //! app has not made it already.
 
+use crate::execute_on_postgres;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -103,13 +104,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&format!("COMMENT ON TABLE accounts_user IS '{OWNED_MARK}'"))
-                .await?;
-        }
-        Ok(())
+        execute_on_postgres(
+            manager,
+            &format!("COMMENT ON TABLE accounts_user IS '{OWNED_MARK}'"),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -21,6 +21,7 @@
 //! seed uses it after a bulk load with the triggers disabled). SQLite, the embedded default, keeps
 //! answering from the tables directly.
 
+use crate::execute_on_postgres;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -464,12 +465,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(POSTGRES_DOWN)
-                .await?;
-        }
-        Ok(())
+        execute_on_postgres(manager, POSTGRES_DOWN).await
     }
 }

@@ -15,6 +15,7 @@
 //! `SELECT workflows_analytics_rebuild()` recomputes it too (migration 14's body keeps its name
 //! under `workflows_analytics_rebuild_by_day`); the migration fills it once from the runs.
 
+use crate::execute_on_postgres;
 use crate::m20261126_000014_add_daily_usage_rollups::RUN_COUNT_BY_DAY;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -125,13 +126,7 @@ DROP FUNCTION IF EXISTS workflows_hour_of(timestamptz);
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&POSTGRES_UP.replace("{FILL}", FILL))
-                .await?;
-        }
-        Ok(())
+        execute_on_postgres(manager, &POSTGRES_UP.replace("{FILL}", FILL)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -4,8 +4,8 @@
 //! (bench/README.md, finding 20). The table's key leads with the day, which serves the windows
 //! over everything.
 
+use crate::execute_on_postgres;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,25 +13,19 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project \
+        execute_on_postgres(
+            manager,
+            "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project \
                      ON workflows_usage_day_total (project_id, day)",
-                )
-                .await?;
-        }
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP INDEX IF EXISTS workflows_usage_day_total_project")
-                .await?;
-        }
-        Ok(())
+        execute_on_postgres(
+            manager,
+            "DROP INDEX IF EXISTS workflows_usage_day_total_project",
+        )
+        .await
     }
 }

@@ -10,8 +10,8 @@
 //!
 //! Adding them rewrites the table once, under an exclusive lock (README, "Schema").
 
+use crate::execute_on_postgres;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,35 +19,27 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "ALTER TABLE workflows_workflow \
+        execute_on_postgres(
+            manager,
+            "ALTER TABLE workflows_workflow \
                      ADD COLUMN IF NOT EXISTS molecules_used_text text \
                          GENERATED ALWAYS AS (molecules_used::text) STORED, \
                      ADD COLUMN IF NOT EXISTS atoms_in_molecules_text text \
                          GENERATED ALWAYS AS (atoms_in_molecules::text) STORED, \
                      ADD COLUMN IF NOT EXISTS dag_spec_text text \
                          GENERATED ALWAYS AS (dag_spec::text) STORED",
-                )
-                .await?;
-        }
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "ALTER TABLE workflows_workflow \
+        execute_on_postgres(
+            manager,
+            "ALTER TABLE workflows_workflow \
                      DROP COLUMN IF EXISTS molecules_used_text, \
                      DROP COLUMN IF EXISTS atoms_in_molecules_text, \
                      DROP COLUMN IF EXISTS dag_spec_text",
-                )
-                .await?;
-        }
-        Ok(())
+        )
+        .await
     }
 }

@@ -9,8 +9,8 @@
 //! are read from the heap again until autovacuum, which visits a table this small (18,000 rows at
 //! 1,000,000 workflows) after about a fifth of it has changed.
 
+use crate::execute_on_postgres;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -18,31 +18,23 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project_days \
+        execute_on_postgres(
+            manager,
+            "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project_days \
                      ON workflows_usage_day_total (project_id, day) \
                      INCLUDE (app_name, workflows, active); \
                      DROP INDEX IF EXISTS workflows_usage_day_total_project",
-                )
-                .await?;
-        }
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project \
+        execute_on_postgres(
+            manager,
+            "CREATE INDEX IF NOT EXISTS workflows_usage_day_total_project \
                      ON workflows_usage_day_total (project_id, day); \
                      DROP INDEX IF EXISTS workflows_usage_day_total_project_days",
-                )
-                .await?;
-        }
-        Ok(())
+        )
+        .await
     }
 }
