@@ -49,24 +49,22 @@ impl DayCounted<'_> {
             Some(false) => "workflows - active",
         };
         let mut values: Vec<Value> = vec![i64::try_from(skip).unwrap_or(i64::MAX).into()];
-        let mut counted_in = Vec::new();
-        let mut listed = Vec::new();
+        let mut conditions = Vec::new();
         if let Some(project) = self.project_id {
             values.push(project.into());
-            counted_in.push(format!("project_id = ${}", values.len()));
-            listed.push(format!("project_id = ${}", values.len()));
+            conditions.push(format!("project_id = ${}", values.len()));
         }
         if let Some(app) = self.app_name {
             values.push(app.into());
-            counted_in.push(format!("app_name = ${}", values.len()));
-            listed.push(format!("app_name = ${}", values.len()));
+            conditions.push(format!("app_name = ${}", values.len()));
         }
+        // The day rows count the flag in `counted`; the workflows are filtered by it.
+        let counted_in = conjunction(conditions.clone());
         if let Some(active) = self.is_active {
             values.push(active.into());
-            listed.push(format!("COALESCE(is_active, true) = ${}", values.len()));
+            conditions.push(format!("COALESCE(is_active, true) = ${}", values.len()));
         }
-        let counted_in = conjunction(counted_in);
-        let listed = conjunction(listed);
+        let listed = conjunction(conditions);
         // Newest first: a day's boundary is its end, and the oldest qualifying day skips least.
         let (walk, pick, bound, from_bound) = if self.descending {
             (
