@@ -20,6 +20,7 @@ on_both_backends!(
     documents_answer_what_parsed_workflows_answer,
     a_molecule_or_atom_lists_the_same_with_or_without_other_filters,
     a_list_by_project_app_and_active_counts_what_it_lists,
+    a_first_page_without_rows_answers_the_total_the_later_pages_do,
     pages_read_from_the_end_match_the_order_read_from_the_start,
     deep_pages_started_from_their_day_match_the_pages_walked_to,
 );
@@ -916,6 +917,47 @@ async fn a_list_by_project_app_and_active_counts_what_it_lists(db: TestDb) {
         vec![6]
     );
     assert!(nonempty >= 20, "{nonempty} combinations listed workflows");
+}
+
+/// A first page reads its total with its rows, in one statement, and on its own when there are
+/// no rows to carry it: a project the rollups count before its rows are there (an import with the
+/// triggers off, until `workflows_analytics_rebuild()`) answers the same count on its first page
+/// as on the later ones, which read the total first. On SQLite the rows are the count.
+async fn a_first_page_without_rows_answers_the_total_the_later_pages_do(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let p = people(&db.store).await;
+    let raw = db.raw().await;
+    let on_postgres = raw.get_database_backend() == sea_orm::DbBackend::Postgres;
+    if on_postgres {
+        raw.execute_unprepared(
+            "INSERT INTO workflows_usage_total (project_id, app_name, workflows, active) \
+             VALUES (77, 'imported', 3, 3)",
+        )
+        .await
+        .expect("rollup row");
+    }
+    let filter = WorkflowFilter {
+        project_id: Some(77),
+        ..Default::default()
+    };
+    let page = |n| PageRequest::new(n, 2).expect("page");
+    let first = db
+        .store
+        .list_workflows(&p.root, &filter, Ordering::default(), page(1))
+        .await
+        .expect("first page");
+    assert!(first.items.is_empty());
+    let second = db
+        .store
+        .list_workflows(&p.root, &filter, Ordering::default(), page(2))
+        .await;
+    if on_postgres {
+        assert_eq!(first.count, 3);
+        assert_eq!(second.expect("second page").count, 3);
+    } else {
+        assert_eq!(first.count, 0);
+        assert!(matches!(second, Err(StoreError::InvalidPage)), "{second:?}");
+    }
 }
 
 /// Pages in the second half of a list are found by walking it backwards from its end

@@ -10,8 +10,7 @@ use crate::workflow_list::{UseKind, uses};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
-    TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Statement, TransactionTrait,
 };
 use workflows_domain::{
     Actor, ExecutionPlan, ExecutionReceipt, ExecutionRequest, NewWorkflow, Ordering, Page,
@@ -133,8 +132,10 @@ impl Store {
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
         let query = self.workflow_list_query(actor, filter, ordering);
-        let on_page = self.workflow_list_page(query, page).await?.rows();
-        let statement = on_page.build(backend);
+        let statement =
+            self.workflow_list_page(query, page)
+                .await?
+                .statement(page, backend, |rows| rows);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
             _ => ("EXPLAIN QUERY PLAN", "detail"),
