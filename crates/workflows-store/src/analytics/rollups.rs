@@ -257,7 +257,7 @@ impl Store {
     /// Moves the executions counted since the last fold into the usage rollups (PostgreSQL; a
     /// no-op answering 0 on SQLite), answering how many workflows' executions moved. The service
     /// calls it every few seconds; reads are exact either way, only faster with little pending.
-    /// Batches of [`FOLD_BATCH`] workflows, each its own statement, so no `execute` waits long.
+    /// Batches of 50 workflows (`FOLD_BATCH`), each its own statement, so no `execute` waits long.
     /// Then the day counters' changes move into their sums over all projects (migration 15).
     pub async fn fold_usage(&self) -> StoreResult<u64> {
         if self.backend() != DbBackend::Postgres {
