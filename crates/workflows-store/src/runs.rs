@@ -83,9 +83,10 @@ impl Store {
             };
             query.order_by(run::Column::Id, order)
         };
+        let backend = self.backend();
         let (rows, count) = self
             .page_rows(query, page, |q, window| {
-                keyed_page(q, ordered, run::Column::Id, window)
+                keyed_page(q, ordered, run::Column::Id, window, backend)
             })
             .await?;
         Ok(Page {

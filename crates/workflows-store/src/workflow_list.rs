@@ -17,7 +17,7 @@ use crate::Store;
 use crate::day_pages::DayCounted;
 use crate::entity::workflow;
 use crate::error::StoreResult;
-use crate::paging::{Direction, Window, count_of, first_page_statement, with_total};
+use crate::paging::{Direction, Window, count_of, first_page_statement, key_in_window, with_total};
 use crate::workflows::{counted_workflows_page, order_workflows, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
@@ -219,10 +219,10 @@ impl ListRows<'_> {
     }
 
     /// The workflows in `window`, in the list's order.
-    fn in_window(self, window: Window) -> Select<workflow::Entity> {
+    fn in_window(self, window: Window, backend: DbBackend) -> Select<workflow::Entity> {
         match self {
             ListRows::Workflows { filtered, ordering } => {
-                workflows_page(*filtered, ordering, window)
+                workflows_page(*filtered, ordering, window, backend)
             }
             ListRows::ByUseIndex {
                 kind,
@@ -233,11 +233,10 @@ impl ListRows<'_> {
                 let ids = users_of(kind, name)
                     .order_by(WorkflowUse::CreatedAt, order.clone())
                     .order_by(WorkflowUse::WorkflowId, order)
-                    .offset(window.skip)
-                    .limit(window.take)
                     .to_owned();
+                let on_page = key_in_window(workflow::Column::Id.into_expr(), ids, window, backend);
                 order_workflows(
-                    workflow::Entity::find().filter(workflow::Column::Id.in_subquery(ids)),
+                    workflow::Entity::find().filter(on_page),
                     ordering,
                     Direction::Forward,
                 )
@@ -377,7 +376,7 @@ impl Store {
             }
             (_, rows) => Ok(ListPage::Counted {
                 count,
-                rows: rows.in_window(window),
+                rows: rows.in_window(window, self.backend()),
             }),
         }
     }

@@ -457,12 +457,14 @@ pub(crate) fn workflows_page(
     filtered: Select<workflow::Entity>,
     ordering: Ordering<WorkflowSortKey>,
     window: Window,
+    backend: DbBackend,
 ) -> Select<workflow::Entity> {
     keyed_page(
         filtered,
         |q, direction| order_workflows(q, ordering, direction),
         workflow::Column::Id,
         window,
+        backend,
     )
 }
 
