@@ -126,8 +126,8 @@ fn items_with_total<M: FromQueryResult>(
 /// column, [`TOTAL`]: a list whose page does not depend on its length reads both in one round
 /// trip. The `LIMIT` is written out: as a parameter, PostgreSQL's generic plan would cost it as a
 /// tenth of the rows, which at 1,000,000 workflows is hundreds of rows against the page's 20, so
-/// the connection would go on planning the statement at every execution (finding 26). The page
-/// size is a number from 1 to 100, so a statement per size at most.
+/// the connection would go on planning the statement at every execution (bench/README.md,
+/// finding 31). The page size is a number from 1 to 100, so a statement per size at most.
 pub(crate) fn first_page_statement<E: EntityTrait>(
     rows: Select<E>,
     total: SelectStatement,
@@ -259,7 +259,7 @@ pub(crate) fn keyed_page<E: EntityTrait>(
 /// parameter read through a scalar subquery. As plain parameters, the generic plan costs both as
 /// unknown (a tenth of the rows) while each custom plan knows them, so on a large list the
 /// generic plan looks worse and the statement is planned at every execution: at 1,000,000
-/// workflows a project's page 2 to 25 spent 0.3-0.5 ms planning against 0.6-0.7 executing
+/// workflows a project's page 2 to 25 spent 0.3-0.5 ms planning against 0.6-1.1 executing
 /// (`pg_stat_statements`: as many plans as calls). Through the subquery the `OFFSET` is as
 /// unknown to the custom plans as to the generic one, which is then kept after five executions
 /// (bench/README.md, finding 31).

@@ -145,19 +145,12 @@ pub(crate) enum ListPage {
 }
 
 impl ListPage {
-    /// The statement that reads the page, with the columns `columns` picks.
-    pub(crate) fn statement(
-        self,
-        page: PageRequest,
-        backend: DbBackend,
-        columns: impl FnOnce(Select<workflow::Entity>) -> Select<workflow::Entity>,
-    ) -> Statement {
+    /// The statement that reads the page, every column of its rows.
+    pub(crate) fn statement(self, page: PageRequest, backend: DbBackend) -> Statement {
         match self {
-            ListPage::Counted { rows, .. } => columns(rows).build(backend),
-            ListPage::WithTotal(rows) => with_total(columns(rows)).build(backend),
-            ListPage::First { rows, total } => {
-                first_page_statement(columns(rows), *total, page, backend)
-            }
+            ListPage::Counted { rows, .. } => rows.build(backend),
+            ListPage::WithTotal(rows) => with_total(rows).build(backend),
+            ListPage::First { rows, total } => first_page_statement(rows, *total, page, backend),
         }
     }
 }

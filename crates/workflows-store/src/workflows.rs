@@ -132,10 +132,10 @@ impl Store {
     ) -> StoreResult<Vec<String>> {
         let backend = self.backend();
         let query = self.workflow_list_query(actor, filter, ordering);
-        let statement =
-            self.workflow_list_page(query, page)
-                .await?
-                .statement(page, backend, |rows| rows);
+        let statement = self
+            .workflow_list_page(query, page)
+            .await?
+            .statement(page, backend);
         let (prefix, column) = match backend {
             DbBackend::Postgres => ("EXPLAIN", "QUERY PLAN"),
             _ => ("EXPLAIN QUERY PLAN", "detail"),
