@@ -1080,7 +1080,7 @@ async fn deep_pages_started_from_their_day_match_the_pages_walked_to(db: TestDb)
     let s = &db.store.with_day_anchored_from(1);
     let raw = db.raw().await;
     // Project 1 but every tenth, apps A, B and none, half inactive, a quarter with no flag; over
-    // 25 days at three hours of the day (midnight among them).
+    // 25 days of four months at three hours of the day (midnight among them).
     let rows: Vec<String> = (0..1_000)
         .map(|i| {
             let project = if i % 10 == 0 { 2 } else { 1 };
@@ -1093,7 +1093,8 @@ async fn deep_pages_started_from_their_day_match_the_pages_walked_to(db: TestDb)
                 "true"
             };
             let at = format!(
-                "'2030-01-{:02} {:02}:00:00+00:00'",
+                "'2030-{:02}-{:02} {:02}:00:00+00:00'",
+                1 + i / 3 % 4,
                 1 + i % 25,
                 (i * 7) % 3 * 8
             );
@@ -1118,6 +1119,14 @@ async fn deep_pages_started_from_their_day_match_the_pages_walked_to(db: TestDb)
     )
     .await
     .expect("move");
+    // Deleted and flipped workflows change their days' and months' counts in place.
+    raw.execute_unprepared(
+        "DELETE FROM workflows_workflow WHERE name IN ('w11', 'w311', 'w611'); \
+         UPDATE workflows_workflow SET is_active = NOT COALESCE(is_active, true) \
+         WHERE name IN ('w13', 'w413', 'w813')",
+    )
+    .await
+    .expect("delete and flip");
 
     let newest = Ordering::default();
     let oldest = Ordering {
@@ -1165,5 +1174,37 @@ async fn deep_pages_started_from_their_day_match_the_pages_walked_to(db: TestDb)
         .join("\n");
     if raw.get_database_backend() == sea_orm::DbBackend::Postgres {
         assert!(plan.contains("created_at <"), "{plan}");
+        // The month rows the page starts from are the day rows' sums, as the triggers keep them
+        // and as a rebuild (which empties the day rows and fills them again) leaves them.
+        assert_eq!(months_off_their_days(&raw).await, (0, 4));
+        raw.execute_unprepared("SELECT workflows_analytics_rebuild()")
+            .await
+            .expect("rebuild");
+        assert_eq!(months_off_their_days(&raw).await, (0, 4));
     }
+}
+
+/// How many month rows differ from the sums of their day rows, and how many months project 1's
+/// workflows were created in.
+async fn months_off_their_days(raw: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = "SELECT \
+        (SELECT COUNT(*) FROM (SELECT CAST(date_trunc('month', day) AS date) AS month, project_id, \
+                COALESCE(app_name, '') AS app, SUM(workflows) AS workflows, SUM(active) AS active \
+              FROM workflows_usage_day_total GROUP BY 1, 2, 3) AS d \
+         FULL JOIN (SELECT month, project_id, COALESCE(app_name, '') AS app, workflows, active \
+              FROM workflows_usage_month_total) AS m USING (month, project_id, app) \
+         WHERE (COALESCE(d.workflows, 0), COALESCE(d.active, 0)) \
+            <> (COALESCE(m.workflows, 0), COALESCE(m.active, 0))) AS off, \
+        (SELECT COUNT(DISTINCT month) FROM workflows_usage_month_total \
+         WHERE project_id = 1 AND workflows > 0) AS months";
+    let row = raw
+        .query_one_raw(Statement::from_string(raw.get_database_backend(), sql))
+        .await
+        .expect("month rows")
+        .expect("a row");
+    (
+        row.try_get("", "off").expect("off"),
+        row.try_get("", "months").expect("months"),
+    )
 }

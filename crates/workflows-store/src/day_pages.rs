@@ -7,18 +7,24 @@
 //! the list (500,000 index entries for the middle page of staff's whole list at 1,000,000
 //! workflows: 796 ms, against 5 ms for the day counts; bench/README.md finding 20).
 //!
+//! The day is found from its month (`workflows_usage_month_total`, the day rows' sums per month,
+//! migration 21): a project's few month rows, then that month's day rows, instead of every day
+//! the project has (finding 32).
+//!
 //! The day and the page are found by one statement (finding 30): a round trip fewer, and since
 //! neither the page's bound nor its `OFFSET` is known before the day is, PostgreSQL's plan for one
 //! project is the plan for every project, so it stops planning the statement at each execution.
 //!
-//! The rows are those of the plain walk as long as the day counts are right: like the totals
-//! taken from the rollups, they are wrong after an import with the triggers off until
+//! The rows are those of the plain walk as long as the day and month counts are right: like the
+//! totals taken from the rollups, they are wrong after an import with the triggers off until
 //! `workflows_analytics_rebuild()`.
 
 use sea_orm::Value;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 
-/// Pages that would skip fewer workflows than this from the nearer end of the list walk the index.
+/// Pages that skip fewer workflows than this from the list's start walk the index, from the
+/// list's nearer end; deeper ones start from their day, however near the end they lie, since they
+/// read the list's total with their rows and so do not know where the end is (finding 32).
 /// A project's day counts (180 rows at 1,000,000 workflows, about 0.8 ms) cost what skipping
 /// a few thousand index entries does while the table's pages are all visible; once writes have
 /// cleared that (every `execute` updates its workflow's row), each skipped entry may read the
@@ -84,12 +90,21 @@ impl DayCounted<'_> {
         // The `LIMIT` is written out: a parameter there is costed as a tenth of the rows in the
         // generic plan and as itself in custom ones, which would keep PostgreSQL planning at every
         // execution. It is the page size, so a connection holds a statement per size asked for.
+        // The month first, from a few month rows, then its day from that month's day rows: the
+        // month's `before` counts the workflows of the months ahead of it in the list's order.
         Expr::cust_with_values(
             format!(
-                "\"workflows_workflow\".\"id\" IN (WITH days AS (SELECT day, SUM({counted}) AS n FROM workflows_usage_day_total \
-                 WHERE {counted_in} GROUP BY day), \
+                "\"workflows_workflow\".\"id\" IN (WITH months AS (SELECT month, SUM({counted}) AS n \
+                 FROM workflows_usage_month_total WHERE {counted_in} GROUP BY month), \
+                 month_anchor AS (SELECT month, before FROM \
+                 (SELECT month, SUM(n) OVER (ORDER BY month {walk}) - n AS before FROM months) AS walked \
+                 WHERE before <= $1 ORDER BY month {pick} LIMIT 1), \
+                 days AS (SELECT day, SUM({counted}) AS n FROM workflows_usage_day_total \
+                 WHERE {counted_in} AND day >= (SELECT month FROM month_anchor) \
+                 AND day < CAST((SELECT month FROM month_anchor) + interval '1 month' AS date) GROUP BY day), \
                  anchor AS (SELECT {bound} AS bound, before FROM \
-                 (SELECT day, SUM(n) OVER (ORDER BY day {walk}) - n AS before FROM days) AS walked \
+                 (SELECT day, (SELECT before FROM month_anchor) + SUM(n) OVER (ORDER BY day {walk}) - n AS before \
+                 FROM days) AS walked \
                  WHERE before <= $1 ORDER BY day {pick} LIMIT 1) \
                  SELECT id FROM workflows_workflow WHERE {listed} AND {from_bound} \
                  ORDER BY created_at {walk} NULLS LAST, id {walk} LIMIT {take} \

@@ -83,11 +83,13 @@ impl Store {
         }
     }
 
-    /// The first page of `rows` (the list from its start, in its order), each row with the total
-    /// `total` answers (one row, one column `n`), in one statement (see
-    /// [`first_page_statement`]). Without rows the total is read on its own: a list the rollups
-    /// count but whose rows are not there yet (an import with the triggers off) keeps its count.
-    pub(crate) async fn first_page_with_total<E, M>(
+    /// The page `rows` hold (the list from its start, or a page found without the list's length),
+    /// each row with the total `total` answers (one row, one column `n`), in one statement (see
+    /// [`page_statement_with_total`]). Without rows the total is read on its own: a list the
+    /// rollups count but whose rows are not there yet (an import with the triggers off) keeps its
+    /// count on its first page, and a later page without rows is past the end,
+    /// [`StoreError::InvalidPage`].
+    pub(crate) async fn page_with_total<E, M>(
         &self,
         rows: Select<E>,
         total: SelectStatement,
@@ -98,12 +100,15 @@ impl Store {
         M: FromQueryResult,
     {
         let backend = self.conn().get_database_backend();
-        let statement = first_page_statement(rows, total.clone(), page, backend);
+        let statement = page_statement_with_total(rows, total.clone(), page, backend);
         let rows = self.conn().query_all_raw(statement).await?;
-        match items_with_total(&rows)? {
-            Some(page_and_total) => Ok(page_and_total),
-            None => Ok((Vec::new(), self.read_count(&total).await?)),
+        if let Some(page_and_total) = items_with_total(&rows)? {
+            return Ok(page_and_total);
         }
+        if page.offset() > 0 {
+            return Err(StoreError::InvalidPage);
+        }
+        Ok((Vec::new(), self.read_count(&total).await?))
     }
 }
 
@@ -122,13 +127,14 @@ fn items_with_total<M: FromQueryResult>(
     Ok(Some((items, total)))
 }
 
-/// The first `page` of `rows`, each row with `total` (one row, one column `n`) as its last
-/// column, [`TOTAL`]: a list whose page does not depend on its length reads both in one round
-/// trip. The `LIMIT` is written out: as a parameter, PostgreSQL's generic plan would cost it as a
+/// `page` of `rows`, which hold that page and nothing before it (the list from its start, or
+/// a page found without the list's length), each row with `total` (one row, one column `n`) as
+/// its last column, [`TOTAL`]: a page that does not depend on the list's length reads both in
+/// one round trip. The `LIMIT` is written out: as a parameter, PostgreSQL's generic plan would cost it as a
 /// tenth of the rows, which at 1,000,000 workflows is hundreds of rows against the page's 20, so
 /// the connection would go on planning the statement at every execution (bench/README.md,
 /// finding 31). The page size is a number from 1 to 100, so a statement per size at most.
-pub(crate) fn first_page_statement<E: EntityTrait>(
+pub(crate) fn page_statement_with_total<E: EntityTrait>(
     rows: Select<E>,
     total: SelectStatement,
     page: PageRequest,

@@ -17,7 +17,9 @@ use crate::Store;
 use crate::day_pages::DayCounted;
 use crate::entity::workflow;
 use crate::error::StoreResult;
-use crate::paging::{Direction, Window, count_of, first_page_statement, key_in_window, with_total};
+use crate::paging::{
+    Direction, Window, count_of, key_in_window, page_statement_with_total, with_total,
+};
 use crate::workflows::{counted_workflows_page, order_workflows, workflows_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
@@ -136,9 +138,10 @@ pub(crate) enum ListPage {
     },
     /// The page's rows, each with the total (see [`Store::rows_with_total`]).
     WithTotal(Select<workflow::Entity>),
-    /// The first page: the list from its start, each row with the total `total` answers, cut to
-    /// the page (see [`Store::first_page_with_total`]).
-    First {
+    /// A page found without the list's length, each row with the total `total` answers, cut to
+    /// the page (see [`Store::page_with_total`]): the first page (the list from its start), or
+    /// a page started from its day.
+    Direct {
         rows: Select<workflow::Entity>,
         total: Box<SelectStatement>,
     },
@@ -150,7 +153,9 @@ impl ListPage {
         match self {
             ListPage::Counted { rows, .. } => rows.build(backend),
             ListPage::WithTotal(rows) => with_total(rows).build(backend),
-            ListPage::First { rows, total } => first_page_statement(rows, *total, page, backend),
+            ListPage::Direct { rows, total } => {
+                page_statement_with_total(rows, *total, page, backend)
+            }
         }
     }
 }
@@ -318,9 +323,8 @@ impl Store {
                 count,
             )),
             ListPage::WithTotal(rows) => self.rows_with_total(columns(rows), page).await,
-            ListPage::First { rows, total } => {
-                self.first_page_with_total(columns(rows), *total, page)
-                    .await
+            ListPage::Direct { rows, total } => {
+                self.page_with_total(columns(rows), *total, page).await
             }
         }
     }
@@ -347,31 +351,30 @@ impl Store {
             }
         };
         if page.offset() == 0 {
-            return Ok(ListPage::First {
+            return Ok(ListPage::Direct {
                 rows: rows.whole_list(),
                 total: count,
             });
         }
-        let (count, window) = self.page_window(&count, page).await?;
-        match (day_counted, rows) {
-            (Some(list), ListRows::Workflows { ordering, .. })
-                if window.skip >= self.day_anchored_from =>
-            {
-                let on_page = list.page_ids(page.offset(), page.page_size());
-                Ok(ListPage::Counted {
-                    count,
-                    rows: order_workflows(
-                        workflow::Entity::find().filter(on_page),
-                        ordering,
-                        Direction::Forward,
-                    ),
-                })
-            }
-            (_, rows) => Ok(ListPage::Counted {
-                count,
-                rows: rows.in_window(window, self.backend()),
-            }),
+        // A page started from its day needs no total to be found either.
+        if let (Some(list), ListRows::Workflows { ordering, .. }) = (day_counted, &rows)
+            && page.offset() >= self.day_anchored_from
+        {
+            let on_page = list.page_ids(page.offset(), page.page_size());
+            return Ok(ListPage::Direct {
+                rows: order_workflows(
+                    workflow::Entity::find().filter(on_page),
+                    *ordering,
+                    Direction::Forward,
+                ),
+                total: count,
+            });
         }
+        let (count, window) = self.page_window(&count, page).await?;
+        Ok(ListPage::Counted {
+            count,
+            rows: rows.in_window(window, self.backend()),
+        })
     }
 }
 
