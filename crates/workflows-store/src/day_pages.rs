@@ -25,8 +25,9 @@ use sea_orm::sea_query::{Expr, SimpleExpr};
 /// Pages that skip fewer workflows than this from the list's start walk the index, from the
 /// list's nearer end; deeper ones start from their day, however near the end they lie, since they
 /// read the list's total with their rows and so do not know where the end is (finding 32).
-/// A project's day counts (180 rows at 1,000,000 workflows, about 0.8 ms) cost what skipping
-/// a few thousand index entries does while the table's pages are all visible; once writes have
+/// Finding the day (a project's 6 month rows, then 31 day rows at most, at 1,000,000 workflows;
+/// its 181 day rows, about 0.8 ms, when this was set) costs what skipping a few hundred to a few
+/// thousand index entries does while the table's pages are all visible; once writes have
 /// cleared that (every `execute` updates its workflow's row), each skipped entry may read the
 /// table too, and a page skipping 2,500 took twice as long as one anchored on its day
 /// (bench/README.md finding 25).
@@ -87,11 +88,11 @@ impl DayCounted<'_> {
                 "created_at >= COALESCE((SELECT bound FROM anchor), '-infinity')",
             )
         };
+        // The month first, from a few month rows, then its day from that month's day rows: the
+        // month's `before` counts the workflows of the months ahead of it in the list's order.
         // The `LIMIT` is written out: a parameter there is costed as a tenth of the rows in the
         // generic plan and as itself in custom ones, which would keep PostgreSQL planning at every
         // execution. It is the page size, so a connection holds a statement per size asked for.
-        // The month first, from a few month rows, then its day from that month's day rows: the
-        // month's `before` counts the workflows of the months ahead of it in the list's order.
         Expr::cust_with_values(
             format!(
                 "\"workflows_workflow\".\"id\" IN (WITH months AS (SELECT month, SUM({counted}) AS n \

@@ -130,10 +130,11 @@ fn items_with_total<M: FromQueryResult>(
 /// `page` of `rows`, which hold that page and nothing before it (the list from its start, or
 /// a page found without the list's length), each row with `total` (one row, one column `n`) as
 /// its last column, [`TOTAL`]: a page that does not depend on the list's length reads both in
-/// one round trip. The `LIMIT` is written out: as a parameter, PostgreSQL's generic plan would cost it as a
-/// tenth of the rows, which at 1,000,000 workflows is hundreds of rows against the page's 20, so
-/// the connection would go on planning the statement at every execution (bench/README.md,
-/// finding 31). The page size is a number from 1 to 100, so a statement per size at most.
+/// one round trip. The `LIMIT` is written out: as a parameter, PostgreSQL's generic plan would
+/// cost it as a tenth of the rows, which at 1,000,000 workflows is hundreds of rows against the
+/// page's 20, so the connection would go on planning the statement at every execution
+/// (bench/README.md, finding 31). The page size is a number from 1 to 100, so a statement per
+/// size at most.
 pub(crate) fn page_statement_with_total<E: EntityTrait>(
     rows: Select<E>,
     total: SelectStatement,

@@ -7,11 +7,12 @@
 //! through the workflows read every one of those rows (bench/README.md, finding 17). Every other
 //! list goes through the workflows, read by the page's ids (see [`workflows_page`]); for such an
 //! actor on PostgreSQL, a list narrowed by nothing but project, app and active flag is counted
-//! from the rollups too (finding 19), and in `created_at` order its pages far from both ends
-//! start from the day they fall in (see [`crate::day_pages`], finding 20). A search is counted by
-//! the statement that reads its page (see [`counted_workflows_page`], finding 28). A first page
-//! needs no total to be found, so it is read with its total in one statement, straight from the
-//! index that orders the list (see [`ListPage::First`], finding 31).
+//! from the rollups too (finding 19), and in `created_at` order its pages far from the start
+//! start from the day they fall in (see [`crate::day_pages`], findings 20 and 32). A search is
+//! counted by the statement that reads its page (see [`counted_workflows_page`], finding 28). A
+//! first page needs no total to be found, so it is read with its total in one statement,
+//! straight from the index that orders the list (see [`ListPage::Direct`], finding 31), and so
+//! is a page started from its day.
 
 use crate::Store;
 use crate::day_pages::DayCounted;
@@ -178,7 +179,7 @@ pub(crate) enum ListRows<'f> {
 }
 
 impl ListRows<'_> {
-    /// The whole list from its start, in its order, for [`ListPage::First`] to cut: read straight
+    /// The whole list from its start, in its order, for [`ListPage::Direct`] to cut: read straight
     /// from the index that orders it, where [`Self::in_window`] finds a page's ids first so as to
     /// skip entries without reading their rows, which costs twenty more index lookups and a sort
     /// when nothing is skipped (bench/README.md, finding 31).
