@@ -105,7 +105,8 @@ impl Store {
         if let Some(page_and_total) = items_with_total(&rows)? {
             return Ok(page_and_total);
         }
-        if page.offset() > 0 {
+        // No rows past the first page: a page past the end, as in `rows_with_total`.
+        if page.is_past_end(0) {
             return Err(StoreError::InvalidPage);
         }
         Ok((Vec::new(), self.read_count(&total).await?))
