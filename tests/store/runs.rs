@@ -10,6 +10,7 @@ on_both_backends!(
     status_moves_follow_the_rule,
     refused_moves_and_cancels_change_nothing,
     runs_filter_by_workflow_and_statuses,
+    run_pages_carry_the_total_of_what_the_caller_sees,
     concurrent_status_changes_never_make_an_illegal_move,
     nul_characters_are_refused_before_the_database,
 );
@@ -179,6 +180,79 @@ async fn runs_filter_by_workflow_and_statuses(db: TestDb) {
     assert_eq!(
         workflow_runs.items.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![r3]
+    );
+}
+
+/// The first page comes with its total in one statement, the others after a count: both must
+/// answer the same total, and only what the caller may see.
+async fn run_pages_carry_the_total_of_what_the_caller_sees(db: TestDb) {
+    let p = people(&db.store).await;
+    let a = create(&db.store, &p.alice, "a").await;
+    let b = create(&db.store, &p.bob, "b").await;
+    let mut alices = Vec::new();
+    for _ in 0..5 {
+        alices.push(execute(&db.store, &p.alice, a.id).await);
+    }
+    let bobs = [
+        execute(&db.store, &p.bob, b.id).await,
+        execute(&db.store, &p.bob, b.id).await,
+    ];
+    let page = |actor: workflows_domain::Actor, filter: RunFilter, number: u64| {
+        let store = db.store.clone();
+        async move {
+            store
+                .list_runs(
+                    &actor,
+                    &filter,
+                    "id".parse().expect("ordering"),
+                    PageRequest::new(number, 2).expect("page"),
+                )
+                .await
+                .map(|page| {
+                    (
+                        page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+                        page.count,
+                    )
+                })
+        }
+    };
+    let all = RunFilter::default();
+    assert_eq!(
+        page(p.alice, all.clone(), 1).await.expect("first"),
+        (alices[..2].to_vec(), 5)
+    );
+    assert_eq!(
+        page(p.alice, all.clone(), 3).await.expect("last"),
+        (alices[4..].to_vec(), 5)
+    );
+    assert!(matches!(
+        page(p.alice, all.clone(), 4).await,
+        Err(StoreError::InvalidPage)
+    ));
+    assert_eq!(
+        page(p.bob, all.clone(), 1).await.expect("bob's"),
+        (bobs.to_vec(), 2)
+    );
+    assert_eq!(page(p.root, all, 4).await.expect("staff's last").1, 7);
+    let none = RunFilter {
+        workflow_id: None,
+        statuses: vec![RunStatus::Failed],
+    };
+    assert_eq!(
+        page(p.alice, none.clone(), 1).await.expect("empty"),
+        (Vec::new(), 0)
+    );
+    assert!(matches!(
+        page(p.alice, none, 2).await,
+        Err(StoreError::InvalidPage)
+    ));
+    let of_a = RunFilter {
+        workflow_id: Some(a.id),
+        statuses: Vec::new(),
+    };
+    assert_eq!(
+        page(p.bob, of_a, 1).await.expect("not bob's"),
+        (Vec::new(), 0)
     );
 }
 

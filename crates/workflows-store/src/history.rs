@@ -8,7 +8,7 @@ use crate::paging::offset_page;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, Select,
 };
 use workflows_domain::{
     Actor, Page, PageRequest, UserId, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowId,
@@ -76,14 +76,13 @@ impl Store {
         self.get_workflow(actor, id).await?;
         let query =
             workflow_version::Entity::find().filter(workflow_version::Column::WorkflowId.eq(id.0));
+        let newest_first = |q: Select<workflow_version::Entity>| {
+            q.order_by_desc(workflow_version::Column::Version)
+        };
         let (rows, count) = self
             // A workflow's revisions are few, so they are walked from the start.
-            .page_rows(query, page, |q, _| {
-                offset_page(
-                    q,
-                    |q| q.order_by_desc(workflow_version::Column::Version),
-                    page,
-                )
+            .page_rows(query, page, newest_first, |q, _| {
+                offset_page(q, newest_first, page)
             })
             .await?;
         Ok(Page {

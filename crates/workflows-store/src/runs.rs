@@ -85,9 +85,12 @@ impl Store {
         };
         let backend = self.backend();
         let (rows, count) = self
-            .page_rows(query, page, |q, window| {
-                keyed_page(q, ordered, run::Column::Id, window, backend)
-            })
+            .page_rows(
+                query,
+                page,
+                |q| ordered(q, Direction::Forward),
+                |q, window| keyed_page(q, ordered, run::Column::Id, window, backend),
+            )
             .await?;
         Ok(Page {
             items: rows
