@@ -2,9 +2,9 @@
 //!
 //! Makes a fresh PostgreSQL database, seeds it with `bench/seed.sql`, starts the release binary
 //! and, scenario by scenario, drives it with `wrk` (bench/wrk/scenario.lua) at 32 and 256
-//! connections, then runs `pgbench` on the statements the service sends for that scenario
-//! (bench/pgbench/<scenario>.sql) at 32 clients. Writes a Markdown report and a JSON file that
-//! `bench-check` compares with the targets.
+//! connections, then alternates rounds of `wrk` at 32 connections with rounds of `pgbench` on the
+//! statements the service sends for that scenario (bench/pgbench/<scenario>.sql) at 32 clients.
+//! Writes a Markdown report and a JSON file that `bench-check` compares with the targets.
 //!
 //! Usage: http-bench [--admin-url URL] [--workflows N] [--runs N] [--seconds S] [--out DIR]
 //!                   [--reuse yes]
@@ -19,7 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use workflows_bench::{
     Args, P99_TARGETED, database_url, errors, explain_statements, floor_ratio, fresh_database,
-    number, percentile, psql, psql_value, ratio, requests_per_second, run_captured,
+    median, number, percentile, psql, psql_value, ratio, requests_per_second, round_median,
+    run_captured,
 };
 
 /// A scenario: its name (bench/wrk/scenario.lua's SCENARIO, bench/pgbench/<name>.sql), what it
@@ -88,6 +89,10 @@ const WARM_UP_SECONDS: u64 = 3;
 
 /// Concurrencies of the load; pgbench runs at the first (PostgreSQL's 100 connections rule out 256).
 const CONNECTIONS: [u32; 2] = [32, 256];
+
+/// Alternated rounds of the service and pgbench (a third of the scenario's seconds each) whose
+/// median ratio is the scenario's ratio (finding 33).
+const RATIO_ROUNDS: usize = 3;
 
 /// The floor server's connections per HTTP worker: with one worker per core here, the service's
 /// `max_connections` (10) in all.
@@ -342,6 +347,7 @@ fn main() -> anyhow::Result<()> {
         ("runs", runs.to_string()),
         ("staff", staff),
     ];
+    let round_seconds = (seconds / 3).max(3);
     let mut results = Vec::new();
     for Scenario { name, what, .. } in SCENARIOS {
         catch_up_like_autovacuum(&url)?;
@@ -358,14 +364,7 @@ fn main() -> anyhow::Result<()> {
             // measurement (pgbench writing the same rows, above all) waits for them.
             std::thread::sleep(Duration::from_secs(3));
         }
-        let rss = server.peak_rss_mib()?;
-        let ceiling = pgbench(&url, name, seconds, &vars)?;
-        let floor = if P99_TARGETED.contains(&name) {
-            pgbench_latencies(&url, name, seconds, &vars)?
-        } else {
-            Value::Null
-        };
-        let http_floor = if name == "get" {
+        let floor_server = if name == "get" {
             let floor_server =
                 Server::start_floor(&url, &out_dir.join(format!("server-floor-{workflows}.log")))?;
             wrk(
@@ -375,14 +374,46 @@ fn main() -> anyhow::Result<()> {
                 WARM_UP_SECONDS,
                 &env,
             )?;
-            wrk(floor_server.port, name, CONNECTIONS[0], seconds, &env)?
+            Some(floor_server)
+        } else {
+            None
+        };
+        let mut rounds = Vec::new();
+        let mut http_floor = Value::Null;
+        for round in 0..RATIO_ROUNDS {
+            // Each side goes first in every other round, so a machine speeding up or slowing
+            // down over a round favours neither.
+            let service = || -> anyhow::Result<f64> {
+                let load = wrk(server.port, name, CONNECTIONS[0], round_seconds, &env)?;
+                std::thread::sleep(Duration::from_secs(1));
+                Ok(requests_per_second(&load))
+            };
+            let (service, ceiling) = if round % 2 == 0 {
+                let service = service()?;
+                (service, pgbench(&url, name, round_seconds, &vars)?)
+            } else {
+                let ceiling = pgbench(&url, name, round_seconds, &vars)?;
+                (service()?, ceiling)
+            };
+            let mut measured = json!({ "service": service, "pgbench": ceiling });
+            if let Some(floor_server) = &floor_server {
+                http_floor = wrk(floor_server.port, name, CONNECTIONS[0], round_seconds, &env)?;
+                measured["floor"] = json!(requests_per_second(&http_floor));
+            }
+            rounds.push(measured);
+        }
+        drop(floor_server);
+        let ceiling = median(rounds.iter().map(|r| number(r, &["pgbench"])).collect());
+        let rss = server.peak_rss_mib()?;
+        let floor = if P99_TARGETED.contains(&name) {
+            pgbench_latencies(&url, name, seconds, &vars)?
         } else {
             Value::Null
         };
         let result = json!({
             "scenario": name, "what": what, "load": loads,
-            "pgbench_tps": ceiling, "pgbench_latency": floor, "peak_rss_mib": rss,
-            "http_floor": http_floor,
+            "pgbench_tps": ceiling, "rounds": rounds, "pgbench_latency": floor,
+            "peak_rss_mib": rss, "http_floor": http_floor,
         });
         eprintln!("{}", summary_line(&result));
         results.push(result);
@@ -414,7 +445,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     let report = json!({
-        "workflows": workflows, "runs": runs, "seconds": seconds,
+        "workflows": workflows, "runs": runs, "seconds": seconds, "round_seconds": round_seconds,
         "seed_seconds": seed_seconds, "reused": reuse, "scenarios": results,
         "shared_buffers": psql_value(&url, "SHOW shared_buffers")?,
         "database_size": psql_value(&url, "SELECT pg_size_pretty(pg_database_size(current_database()))")?,
@@ -451,13 +482,37 @@ fn ms(micros: f64) -> f64 {
     micros / 1000.0
 }
 
+/// The service's requests/s at 32 connections in the ratio's rounds (their median).
+fn service_rps(result: &Value) -> f64 {
+    round_median(result, "service").unwrap_or_else(|| requests_per_second(&result["load"]["32"]))
+}
+
+/// Each round's ratio, in the order measured.
+fn round_ratios(result: &Value) -> String {
+    result["rounds"].as_array().map_or_else(
+        || "–".to_owned(),
+        |rounds| {
+            rounds
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:.0}",
+                        100.0 * number(r, &["service"]) / number(r, &["pgbench"])
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" / ")
+        },
+    )
+}
+
 /// The floor server's requests/s on the scenario, against pgbench and against the service,
 /// where it was measured (GET).
 fn http_floor(result: &Value) -> Option<String> {
     let of_pgbench = floor_ratio(result)?;
     Some(format!(
         "floor {:.0} req/s = {:.0}% of pgbench, the service {:.0}% of it",
-        requests_per_second(&result["http_floor"]),
+        round_median(result, "floor").unwrap_or_else(|| requests_per_second(&result["http_floor"])),
         100.0 * of_pgbench,
         100.0 * ratio(result) / of_pgbench,
     ))
@@ -467,13 +522,14 @@ fn http_floor(result: &Value) -> Option<String> {
 fn summary_line(result: &Value) -> String {
     let at32 = &result["load"]["32"];
     let at256 = &result["load"]["256"];
-    let rps = requests_per_second(at32);
+    let rps = service_rps(result);
     let floor = http_floor(result).map_or_else(String::new, |f| format!(" | {f}"));
     format!(
-        "{:<20} {:>8.0} req/s = {:>3.0}% of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB{floor}",
+        "{:<20} {:>8.0} req/s = {:>3.0}% ({}) of pgbench {:>8.0} | p50 {:.1} p99 {:.1} p99.9 {:.1} ms @32 | {:>6.0} req/s, {} errors @256 | peak RSS {:.0} MiB{floor}",
         result["scenario"].as_str().unwrap_or("?"),
         rps,
         100.0 * ratio(result),
+        round_ratios(result),
         number(result, &["pgbench_tps"]),
         ms(number(at32, &["p50"])),
         ms(number(at32, &["p99"])),
@@ -493,12 +549,15 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
     );
     let _ = writeln!(
         md,
-        "{} s of `wrk -t2` per scenario and concurrency, then {} s of `pgbench -M prepared -c 32 -j 2` on the same statements \
-         (bench/pgbench/); seeding took {:.0} s{}. PostgreSQL's shared_buffers {} against a database of {} (finding 27). Ratio = the service's requests/s at 32 connections over pgbench's transactions/s. \
+        "{} s of `wrk -t2` per scenario and concurrency for the latencies and errors; then {} alternated rounds of {} s of `wrk` at 32 connections and of \
+         `pgbench -M prepared -c 32 -j 2` on the same statements (bench/pgbench/), each side first in every other round; seeding took {:.0} s{}. \
+         PostgreSQL's shared_buffers {} against a database of {} (finding 27). Ratio = the median of the rounds' ratios of the service's requests/s over pgbench's \
+         transactions/s (finding 33); req/s @32 and pgbench tps are the rounds' medians. \
          Latencies are those wrk recorded; wrk's own p99 adds samples against coordinated omission (finding 21). \
          For the scenarios with a p99 target, pgbench runs as long again logging each transaction: its p50 / p99 are the SQL's alone.\n",
         report["seconds"],
-        report["seconds"],
+        RATIO_ROUNDS,
+        report["round_seconds"],
         number(report, &["seed_seconds"]),
         if report["reused"] == true {
             " (this run measured again on a database an earlier run seeded and wrote to)"
@@ -508,18 +567,19 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
         report["shared_buffers"].as_str().unwrap_or("?"),
         report["database_size"].as_str().unwrap_or("?"),
     );
-    md.push_str("| scenario | req/s @32 | pgbench tps | ratio | p50 ms | p99 ms | p99.9 ms | max ms | wrk's p99 ms | pgbench p50 / p99 ms | req/s @256 | p99 ms @256 | errors | peak RSS MiB |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("| scenario | req/s @32 | pgbench tps | ratio | rounds' ratios % | p50 ms | p99 ms | p99.9 ms | max ms | wrk's p99 ms | pgbench p50 / p99 ms | req/s @256 | p99 ms @256 | errors | peak RSS MiB |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for result in results {
         let at32 = &result["load"]["32"];
         let at256 = &result["load"]["256"];
         let _ = writeln!(
             md,
-            "| {} | {:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.0} | {:.1} | {} | {:.0} |",
+            "| {} | {:.0} | {:.0} | {:.0}% | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.0} | {:.1} | {} | {:.0} |",
             result["what"].as_str().unwrap_or("?"),
-            requests_per_second(at32),
+            service_rps(result),
             number(result, &["pgbench_tps"]),
             100.0 * ratio(result),
+            round_ratios(result),
             ms(number(at32, &["p50"])),
             ms(number(at32, &["p99"])),
             ms(number(at32, &["p999"])),

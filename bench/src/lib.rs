@@ -64,16 +64,55 @@ pub fn errors(load: &serde_json::Value) -> f64 {
         + number(load, &["timeouts"])
 }
 
-/// A scenario's requests per second at 32 connections over its pgbench transactions per second.
+/// A scenario's requests per second at 32 connections over its pgbench transactions per second:
+/// the median of the alternated rounds' ratios (bench/README finding 33), or, in a report from
+/// before the rounds, its one measurement of each.
 pub fn ratio(result: &serde_json::Value) -> f64 {
-    requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
+    round_ratio(result, "service").unwrap_or_else(|| {
+        requests_per_second(&result["load"]["32"]) / number(result, &["pgbench_tps"])
+    })
 }
 
 /// The floor server's requests per second over the same pgbench ceiling, where it was measured
-/// (GET; bench/README finding 22).
+/// (GET; bench/README finding 22), as [`ratio`] takes the service's.
 pub fn floor_ratio(result: &serde_json::Value) -> Option<f64> {
     let floor = &result["http_floor"];
-    (!floor.is_null()).then(|| requests_per_second(floor) / number(result, &["pgbench_tps"]))
+    if floor.is_null() {
+        return None;
+    }
+    Some(
+        round_ratio(result, "floor")
+            .unwrap_or_else(|| requests_per_second(floor) / number(result, &["pgbench_tps"])),
+    )
+}
+
+/// The median over a result's `rounds` of `server`'s requests per second over the same round's
+/// pgbench transactions per second; None without rounds.
+fn round_ratio(result: &serde_json::Value, server: &str) -> Option<f64> {
+    let rounds = result["rounds"].as_array().filter(|r| !r.is_empty())?;
+    let ratios: Vec<f64> = rounds
+        .iter()
+        .map(|round| number(round, &[server]) / number(round, &["pgbench"]))
+        .collect();
+    Some(median(ratios))
+}
+
+/// The median over a result's `rounds` of one measurement (`service`, `pgbench`, `floor`).
+pub fn round_median(result: &serde_json::Value, key: &str) -> Option<f64> {
+    let rounds = result["rounds"].as_array().filter(|r| !r.is_empty())?;
+    Some(median(
+        rounds.iter().map(|round| number(round, &[key])).collect(),
+    ))
+}
+
+/// The middle value (the mean of the two middle ones for an even count); NaN when empty.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// The scenarios with a p99 target (at 32 connections), whose pgbench run also records latencies.
@@ -348,5 +387,37 @@ mod tests {
         assert_eq!(percentile(&hundred, 99.9), 100);
         assert_eq!(percentile(&[7, 9, 30], 50.0), 9);
         assert_eq!(percentile(&[], 99.0), 0);
+    }
+
+    #[test]
+    fn a_ratio_is_the_median_of_its_rounds_ratios_not_of_their_medians() {
+        let result = serde_json::json!({
+            "load": { "32": { "requests": 1000.0, "seconds": 10.0 } },
+            "pgbench_tps": 1000.0,
+            "http_floor": { "requests": 1.0, "seconds": 1.0 },
+            "rounds": [
+                { "service": 40.0, "pgbench": 100.0, "floor": 50.0 },
+                { "service": 90.0, "pgbench": 150.0, "floor": 120.0 },
+                { "service": 30.0, "pgbench": 50.0, "floor": 10.0 },
+            ],
+        });
+        // Ratios 0.4, 0.6, 0.6: the median is 0.6, where the medians' ratio would be 0.4.
+        assert!((ratio(&result) - 0.6).abs() < 1e-9);
+        // Floor ratios 0.5, 0.8, 0.2.
+        assert_eq!(floor_ratio(&result), Some(0.5));
+        assert_eq!(round_median(&result, "pgbench"), Some(100.0));
+    }
+
+    #[test]
+    fn a_report_from_before_the_rounds_reads_as_it_did() {
+        let result = serde_json::json!({
+            "load": { "32": { "requests": 500.0, "seconds": 10.0 } },
+            "pgbench_tps": 100.0,
+            "http_floor": null,
+        });
+        assert!((ratio(&result) - 0.5).abs() < 1e-9);
+        assert_eq!(floor_ratio(&result), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), 2.5);
+        assert!(median(Vec::new()).is_nan());
     }
 }
