@@ -597,8 +597,8 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
             let _ = writeln!(
                 md,
                 "\n{}: bench/src/floor.rs (actix-web and sqlx, the service's stack, answering GET's \
-                 statement with nothing else: no token, no middleware, no store) made the {floor}, \
-                 measured as the service at 32 connections (finding 22).",
+                 statement with nothing else: no token, no middleware, no store) made the {floor} \
+                 (medians of its rounds at 32 connections, beside the service's and pgbench's; finding 22).",
                 result["what"].as_str().unwrap_or("?")
             );
         }
