@@ -19,8 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use workflows_bench::{
     Args, P99_TARGETED, database_url, errors, explain_statements, floor_ratio, fresh_database,
-    median, number, percentile, psql, psql_value, ratio, requests_per_second, round_median,
-    run_captured,
+    median_of, number, percentile, psql, psql_value, ratio, requests_per_second, round_median,
+    round_ratios, run_captured,
 };
 
 /// A scenario: its name (bench/wrk/scenario.lua's SCENARIO, bench/pgbench/<name>.sql), what it
@@ -403,7 +403,7 @@ fn main() -> anyhow::Result<()> {
             rounds.push(measured);
         }
         drop(floor_server);
-        let ceiling = median(rounds.iter().map(|r| number(r, &["pgbench"])).collect());
+        let ceiling = median_of(&rounds, "pgbench");
         let rss = server.peak_rss_mib()?;
         let floor = if P99_TARGETED.contains(&name) {
             pgbench_latencies(&url, name, seconds, &vars)?
@@ -488,18 +488,13 @@ fn service_rps(result: &Value) -> f64 {
 }
 
 /// Each round's ratio, in the order measured.
-fn round_ratios(result: &Value) -> String {
-    result["rounds"].as_array().map_or_else(
+fn round_ratios_text(result: &Value) -> String {
+    round_ratios(result, "service").map_or_else(
         || "–".to_owned(),
-        |rounds| {
-            rounds
+        |ratios| {
+            ratios
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{:.0}",
-                        100.0 * number(r, &["service"]) / number(r, &["pgbench"])
-                    )
-                })
+                .map(|r| format!("{:.0}", 100.0 * r))
                 .collect::<Vec<_>>()
                 .join(" / ")
         },
@@ -529,7 +524,7 @@ fn summary_line(result: &Value) -> String {
         result["scenario"].as_str().unwrap_or("?"),
         rps,
         100.0 * ratio(result),
-        round_ratios(result),
+        round_ratios_text(result),
         number(result, &["pgbench_tps"]),
         ms(number(at32, &["p50"])),
         ms(number(at32, &["p99"])),
@@ -579,7 +574,7 @@ fn markdown(report: &Value, results: &[Value], plans: &str) -> String {
             service_rps(result),
             number(result, &["pgbench_tps"]),
             100.0 * ratio(result),
-            round_ratios(result),
+            round_ratios_text(result),
             ms(number(at32, &["p50"])),
             ms(number(at32, &["p99"])),
             ms(number(at32, &["p999"])),

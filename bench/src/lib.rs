@@ -86,23 +86,34 @@ pub fn floor_ratio(result: &serde_json::Value) -> Option<f64> {
     )
 }
 
-/// The median over a result's `rounds` of `server`'s requests per second over the same round's
-/// pgbench transactions per second; None without rounds.
+/// Each of a result's `rounds`, in the order measured: `server`'s requests per second over the
+/// same round's pgbench transactions per second; None without rounds.
+pub fn round_ratios(result: &serde_json::Value, server: &str) -> Option<Vec<f64>> {
+    Some(
+        rounds(result)?
+            .iter()
+            .map(|round| number(round, &[server]) / number(round, &["pgbench"]))
+            .collect(),
+    )
+}
+
+/// The median of [`round_ratios`].
 fn round_ratio(result: &serde_json::Value, server: &str) -> Option<f64> {
-    let rounds = result["rounds"].as_array().filter(|r| !r.is_empty())?;
-    let ratios: Vec<f64> = rounds
-        .iter()
-        .map(|round| number(round, &[server]) / number(round, &["pgbench"]))
-        .collect();
-    Some(median(ratios))
+    round_ratios(result, server).map(median)
 }
 
 /// The median over a result's `rounds` of one measurement (`service`, `pgbench`, `floor`).
 pub fn round_median(result: &serde_json::Value, key: &str) -> Option<f64> {
-    let rounds = result["rounds"].as_array().filter(|r| !r.is_empty())?;
-    Some(median(
-        rounds.iter().map(|round| number(round, &[key])).collect(),
-    ))
+    Some(median_of(rounds(result)?, key))
+}
+
+/// The median over `rounds` of one measurement.
+pub fn median_of(rounds: &[serde_json::Value], key: &str) -> f64 {
+    median(rounds.iter().map(|round| number(round, &[key])).collect())
+}
+
+fn rounds(result: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+    result["rounds"].as_array().filter(|r| !r.is_empty())
 }
 
 /// The middle value (the mean of the two middle ones for an even count); NaN when empty.
