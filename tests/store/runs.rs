@@ -11,6 +11,7 @@ on_both_backends!(
     refused_moves_and_cancels_change_nothing,
     runs_filter_by_workflow_and_statuses,
     run_pages_carry_the_total_of_what_the_caller_sees,
+    everyones_run_totals_match_the_rows_through_every_move,
     concurrent_status_changes_never_make_an_illegal_move,
     nul_characters_are_refused_before_the_database,
 );
@@ -254,6 +255,115 @@ async fn run_pages_carry_the_total_of_what_the_caller_sees(db: TestDb) {
         page(p.bob, of_a, 1).await.expect("not bob's"),
         (Vec::new(), 0)
     );
+}
+
+/// Staff's run totals on PostgreSQL are summed from the day counters plus the live runs; every
+/// status, every move, a run deleted behind the store's back, a status the old app left NULL and
+/// a deleted workflow's runs must leave them equal to counting the rows, on the first page (total
+/// beside the rows) and on a later one (total first).
+async fn everyones_run_totals_match_the_rows_through_every_move(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let p = people(&db.store).await;
+    let a = create(&db.store, &p.alice, "a").await;
+    let b = create(&db.store, &p.bob, "b").await;
+    let gone = create(&db.store, &p.bob, "gone").await;
+    let mut runs = Vec::new();
+    for _ in 0..9 {
+        runs.push(execute(&db.store, &p.alice, a.id).await);
+    }
+    for _ in 0..3 {
+        runs.push(execute(&db.store, &p.bob, b.id).await);
+    }
+    let gone_runs = [
+        execute(&db.store, &p.bob, gone.id).await,
+        execute(&db.store, &p.bob, gone.id).await,
+    ];
+    let moves: [(usize, &[&str]); 8] = [
+        (0, &["running"]),
+        (1, &["running", "success"]),
+        (2, &["failed"]),
+        (3, &["running", "completed"]),
+        (4, &["failure"]),
+        (6, &["success"]),
+        (9, &["running", "cancelled"]),
+        (10, &["success"]),
+    ];
+    for (index, statuses) in moves {
+        for status in statuses {
+            db.store
+                .update_run(&p.root, runs[index], &changes(json!({"status": status})))
+                .await
+                .expect("move");
+        }
+    }
+    db.store
+        .update_run(&p.bob, gone_runs[0], &changes(json!({"status": "success"})))
+        .await
+        .expect("finish a run of the workflow to delete");
+    db.store
+        .delete_workflow(&p.bob, gone.id, None)
+        .await
+        .expect("delete");
+    let raw = db.raw().await;
+    for sql in [
+        format!(
+            "UPDATE workflows_workflowrun SET status = NULL WHERE id = {}",
+            runs[5].0
+        ),
+        format!("DELETE FROM workflows_workflowrun WHERE id = {}", runs[6].0),
+    ] {
+        raw.execute_unprepared(&sql).await.expect(&sql);
+    }
+
+    let mut filters = vec![Vec::new(), vec![RunStatus::Success, RunStatus::Running]];
+    filters.push(vec![
+        RunStatus::Failed,
+        RunStatus::Pending,
+        RunStatus::Cancelled,
+    ]);
+    filters.extend(RunStatus::ALL.map(|status| vec![status]));
+    let mut totals = Vec::new();
+    for statuses in filters {
+        let filter = RunFilter {
+            workflow_id: None,
+            statuses: statuses.clone(),
+        };
+        let listed = |store: Store, size: u64, number: u64| {
+            let filter = filter.clone();
+            async move {
+                store
+                    .list_runs(
+                        &p.root,
+                        &filter,
+                        "id".parse().expect("ordering"),
+                        PageRequest::new(number, size).expect("page"),
+                    )
+                    .await
+            }
+        };
+        let rows = listed(db.store.clone(), 100, 1)
+            .await
+            .expect("all")
+            .items
+            .len() as u64;
+        for store in [db.store.clone(), db.store.without_rollups()] {
+            assert_eq!(
+                listed(store.clone(), 100, 1).await.expect("first").count,
+                rows,
+                "{statuses:?}"
+            );
+            if rows > 1 {
+                assert_eq!(
+                    listed(store, 1, 2).await.expect("second").count,
+                    rows,
+                    "{statuses:?}"
+                );
+            }
+        }
+        totals.push(rows);
+    }
+    // All, success + running, failed + pending + cancelled, then each status alone.
+    assert_eq!(totals, [11, 3, 6, 4, 1, 1, 2, 1, 1, 1]);
 }
 
 async fn concurrent_status_changes_never_make_an_illegal_move(db: TestDb) {

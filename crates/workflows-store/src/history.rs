@@ -4,11 +4,11 @@
 use crate::Store;
 use crate::entity::workflow_version;
 use crate::error::{StoreError, StoreResult};
-use crate::paging::offset_page;
+use crate::paging::{count_of, offset_page};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use workflows_domain::{
     Actor, Page, PageRequest, UserId, Workflow, WorkflowChanges, WorkflowDefinition, WorkflowId,
@@ -79,9 +79,10 @@ impl Store {
         let newest_first = |q: Select<workflow_version::Entity>| {
             q.order_by_desc(workflow_version::Column::Version)
         };
+        let count = count_of(query.clone().into_query());
         let (rows, count) = self
             // A workflow's revisions are few, so they are walked from the start.
-            .page_rows(query, page, newest_first, |q, _| {
+            .page_rows(query, count, page, newest_first, |q, _| {
                 offset_page(q, newest_first, page)
             })
             .await?;

@@ -17,6 +17,7 @@ mod error;
 mod history;
 mod paging;
 mod retention;
+mod run_totals;
 mod run_writes;
 mod runs;
 mod stats;

@@ -14,7 +14,8 @@ use sea_orm::{
 use workflows_domain::PageRequest;
 
 impl Store {
-    /// The total of `filtered` and the rows `page_of` selects from it in the page's window
+    /// The total `count` answers for `filtered` (one row, one column `n`: [`count_of`] it, or a
+    /// sum of counters that equals it) and the rows `page_of` selects from it in the page's window
     /// ([`offset_page`] or [`keyed_page`]); a page past the end is [`StoreError::InvalidPage`].
     /// The first page does not depend on the list's length, so it is read as `in_order` (the list
     /// sorted, without `LIMIT`) with the total beside its rows, in one statement
@@ -22,6 +23,7 @@ impl Store {
     pub(crate) async fn page_rows<E>(
         &self,
         filtered: Select<E>,
+        count: SelectStatement,
         page: PageRequest,
         in_order: impl FnOnce(Select<E>) -> Select<E>,
         page_of: impl FnOnce(Select<E>, Window) -> Select<E>,
@@ -30,7 +32,6 @@ impl Store {
         E: EntityTrait,
         E::Model: FromQueryResult + Sized + Send + Sync,
     {
-        let count = count_of(filtered.clone().into_query());
         if page.offset() == 0 {
             return self.page_with_total(in_order(filtered), count, page).await;
         }

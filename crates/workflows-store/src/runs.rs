@@ -4,10 +4,12 @@ use crate::Store;
 use crate::clock::now;
 use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
-use crate::paging::{Direction, keyed_page};
+use crate::paging::{Direction, count_of, keyed_page};
+use crate::run_totals::rolled_up_run_total;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Select,
+    ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait, Select,
 };
 use workflows_domain::{
     Actor, Ordering, Page, PageRequest, RunChanges, RunFilter, RunId, RunSortKey, RunStatus,
@@ -69,6 +71,12 @@ impl Store {
                 condition.add(stored_status().is_in(filter.statuses.iter().map(|s| s.as_str())));
         }
         let query = run::Entity::find().filter(condition);
+        let everyones = actor.owner_scope().is_none() && filter.workflow_id.is_none();
+        let count = if everyones && self.rollups && self.backend() == DbBackend::Postgres {
+            rolled_up_run_total(&filter.statuses)
+        } else {
+            count_of(query.clone().into_query())
+        };
         let ordered = |query: Select<run::Entity>, direction: Direction| {
             let order = direction.order(ordering.descending);
             let query = match ordering.key {
@@ -87,6 +95,7 @@ impl Store {
         let (rows, count) = self
             .page_rows(
                 query,
+                count,
                 page,
                 |q| ordered(q, Direction::Forward),
                 |q, window| keyed_page(q, ordered, run::Column::Id, window, backend),
