@@ -1071,7 +1071,7 @@ async fn pages_read_from_the_end_match_the_order_read_from_the_start(db: TestDb)
 /// Staff's pages of a list narrowed by nothing but project, app and active flag, in `created_at`
 /// order, far from both ends, start from the day they fall in on PostgreSQL (the day counters of
 /// the rollups, crates/workflows-store/src/day_pages.rs; here from a skip of 1, where the default
-/// waits for 5,000): with ties, rows at midnight, NULL apps and flags, and `created_at` moved by
+/// waits for 500): with ties, rows at midnight, NULL apps and flags, and `created_at` moved by
 /// another writer, every page holds what walking the list's index gives
 /// (`Store::without_rollups`).
 async fn deep_pages_started_from_their_day_match_the_pages_walked_to(db: TestDb) {

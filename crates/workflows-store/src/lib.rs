@@ -91,12 +91,13 @@ impl Store {
         }
     }
 
-    /// The same database, starting a page of a long list from the day it falls in (see
-    /// `day_pages.rs`) once walking the list's index from its nearer end would skip at least
-    /// `skip` workflows (default 5,000, where reading the day counts costs about what skipping
-    /// does). Only staff's lists narrowed by nothing but project, app and active flag, in
-    /// `created_at` order, on PostgreSQL with the rollups, are paged this way; tests lower it to
-    /// reach such pages with few rows.
+    /// The same database, starting a page of a long list from the day it falls in once walking
+    /// the list's index from its nearer end would skip at least `skip` entries (default 500,
+    /// where reading the day counts costs about what skipping does). Only lists the rollups
+    /// count per day are paged this way, on PostgreSQL: staff's workflows narrowed by nothing but
+    /// project, app and active flag, in `created_at` order (`day_pages.rs`), and everyone's runs,
+    /// narrowed by status alone, in `started_at` order (`run_totals.rs`). Tests lower it to reach
+    /// such pages with few rows.
     pub fn with_day_anchored_from(&self, skip: u64) -> Self {
         Self {
             day_anchored_from: skip,

@@ -1,8 +1,10 @@
-//! How many runs a list of everyone's runs holds, from the day counters that migration 13's
-//! triggers keep on PostgreSQL, where counting the rows read every run (0.5 s at 5,000,000;
-//! bench/README.md finding 34).
+//! Everyone's runs counted from the day counters that migration 13's triggers keep on
+//! PostgreSQL: the list's total, where counting the rows read every run (0.2-0.5 s at 5,000,000;
+//! bench/README.md finding 34), and the day a deep page in `started_at` order starts in, so it
+//! skips only that day's runs rather than up to half the list (finding 35).
 
 use crate::entity::run;
+use sea_orm::Value;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use workflows_domain::RunStatus;
 
@@ -57,6 +59,83 @@ pub(crate) fn rolled_up_run_total(statuses: &[RunStatus]) -> SelectStatement {
     Query::select()
         .expr_as(total.cast_as(Alias::new("bigint")), Alias::new("n"))
         .to_owned()
+}
+
+/// `id IN (…)` the `take` runs that follow the first `skip` runs with one of `statuses` (every
+/// run when there are none) in `started_at` order (newest first when `descending`), ties by id.
+///
+/// The days' counts are those of [`rolled_up_run_total`], per UTC day of `started_at` (the day
+/// `workflows_run_daily` keys them by; the live runs read with theirs): the latest day boundary
+/// in the walk's order with at most `skip` runs before it anchors the page, which then skips only
+/// the rest, from the `started_at` index. The rows are those of the plain walk as long as the
+/// counters are right; without counts (no runs) it skips all `skip` from the start.
+pub(crate) fn day_anchored_run_ids(
+    statuses: &[RunStatus],
+    descending: bool,
+    skip: u64,
+    take: u64,
+) -> SimpleExpr {
+    let mut values: Vec<Value> = vec![i64::try_from(skip).unwrap_or(i64::MAX).into()];
+    let mut listed_in = |of: &[&RunStatus]| {
+        let first = values.len() + 1;
+        values.extend(of.iter().map(|s| Value::from(s.as_str())));
+        (first..=values.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (terminal, live): (Vec<&RunStatus>, Vec<&RunStatus>) =
+        statuses.iter().partition(|s| s.is_terminal());
+    let (finished, unfinished, listed) = if statuses.is_empty() {
+        ("TRUE".to_owned(), "TRUE".to_owned(), "TRUE".to_owned())
+    } else {
+        let finished = if terminal.is_empty() {
+            "FALSE".to_owned()
+        } else {
+            format!("c.status IN ({})", listed_in(&terminal))
+        };
+        let unfinished = if live.is_empty() {
+            "FALSE".to_owned()
+        } else {
+            format!("COALESCE(r.status, 'pending') IN ({})", listed_in(&live))
+        };
+        let every: Vec<&RunStatus> = statuses.iter().collect();
+        let listed = format!("COALESCE(status, 'pending') IN ({})", listed_in(&every));
+        (finished, unfinished, listed)
+    };
+    // Newest first: a day's boundary is its end, and the oldest qualifying day skips least.
+    let (walk, pick, bound, from_bound) = if descending {
+        (
+            "DESC",
+            "ASC",
+            "CAST(day + 1 AS timestamp) AT TIME ZONE 'UTC'",
+            "started_at < COALESCE((SELECT bound FROM anchor), 'infinity')",
+        )
+    } else {
+        (
+            "ASC",
+            "DESC",
+            "CAST(day AS timestamp) AT TIME ZONE 'UTC'",
+            "started_at >= COALESCE((SELECT bound FROM anchor), '-infinity')",
+        )
+    };
+    // The `LIMIT` is written out, as for the workflows' deep pages (day_pages.rs): a parameter
+    // there would keep PostgreSQL planning the statement at every execution.
+    Expr::cust_with_values(
+        format!(
+            "\"workflows_workflowrun\".\"id\" IN (WITH days AS (SELECT day, SUM(n) AS n FROM \
+             (SELECT c.day, c.runs AS n FROM workflows_run_daily c WHERE {finished} \
+             UNION ALL SELECT CAST(r.started_at AT TIME ZONE 'UTC' AS date), 1 \
+             FROM workflows_workflowrun r WHERE {LIVE} AND {unfinished}) AS counted GROUP BY day), \
+             anchor AS (SELECT {bound} AS bound, before FROM \
+             (SELECT day, SUM(n) OVER (ORDER BY day {walk}) - n AS before FROM days) AS walked \
+             WHERE before <= $1 ORDER BY day {pick} LIMIT 1) \
+             SELECT id FROM workflows_workflowrun WHERE {listed} AND {from_bound} \
+             ORDER BY started_at {walk}, id {walk} LIMIT {take} \
+             OFFSET CAST($1 - COALESCE((SELECT before FROM anchor), 0) AS bigint))"
+        ),
+        values,
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::clock::now;
 use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
 use crate::paging::{Direction, count_of, keyed_page};
-use crate::run_totals::rolled_up_run_total;
+use crate::run_totals::{day_anchored_run_ids, rolled_up_run_total};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -72,11 +72,13 @@ impl Store {
         }
         let query = run::Entity::find().filter(condition);
         let everyones = actor.owner_scope().is_none() && filter.workflow_id.is_none();
-        let count = if everyones && self.rollups && self.backend() == DbBackend::Postgres {
+        let counted = everyones && self.rollups && self.backend() == DbBackend::Postgres;
+        let count = if counted {
             rolled_up_run_total(&filter.statuses)
         } else {
             count_of(query.clone().into_query())
         };
+        let day_anchored = counted && ordering.key == RunSortKey::StartedAt;
         let ordered = |query: Select<run::Entity>, direction: Direction| {
             let order = direction.order(ordering.descending);
             let query = match ordering.key {
@@ -98,7 +100,21 @@ impl Store {
                 count,
                 page,
                 |q| ordered(q, Direction::Forward),
-                |q, window| keyed_page(q, ordered, run::Column::Id, window, backend),
+                |q, window| {
+                    if day_anchored && window.skip >= self.day_anchored_from {
+                        let descending =
+                            ordering.descending == (window.direction == Direction::Forward);
+                        let ids = day_anchored_run_ids(
+                            &filter.statuses,
+                            descending,
+                            window.skip,
+                            window.take,
+                        );
+                        ordered(run::Entity::find().filter(ids), Direction::Forward)
+                    } else {
+                        keyed_page(q, ordered, run::Column::Id, window, backend)
+                    }
+                },
             )
             .await?;
         Ok(Page {
