@@ -90,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         ("list_molecule", 0.4),
         ("list_atom", 0.4),
         ("search", 0.4),
+        ("list_runs", 0.4),
     ] {
         if let Some(result) = scenario(&report, name) {
             let r = ratio(result);

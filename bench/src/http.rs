@@ -48,7 +48,7 @@ const fn writes(name: &'static str, what: &'static str) -> Scenario {
 }
 
 /// Every scenario, in the report's order.
-const SCENARIOS: [Scenario; 14] = [
+const SCENARIOS: [Scenario; 15] = [
     reads("get", "GET one workflow"),
     reads("list_project", "one project's workflows, first page of 20"),
     reads(
@@ -58,6 +58,7 @@ const SCENARIOS: [Scenario; 14] = [
     reads("list_molecule", "workflows using a molecule"),
     reads("list_atom", "workflows using an atom"),
     reads("search", "search in name, slug, description, project"),
+    reads("list_runs", "everyone's runs, a page in the list's middle half"),
     writes("create", "POST a 3-molecule workflow"),
     writes("patch", "PATCH a workflow's description"),
     writes("execute", "POST execute (run + counter)"),
@@ -421,6 +422,7 @@ fn main() -> anyhow::Result<()> {
     drop(server);
 
     let middle_skip = ((workflows / 100 / 20).max(1) / 2).saturating_sub(1) * 20;
+    let run_middle_skip = ((runs / 20).max(1) / 2).saturating_sub(1) * 20;
     let explain_values = [
         ("id", (workflows / 2).to_string()),
         ("project", "8".to_owned()),
@@ -432,6 +434,10 @@ fn main() -> anyhow::Result<()> {
         ("before", middle_skip.to_string()),
         ("after", middle_skip.saturating_sub(20).to_string()),
         ("take", "20".to_owned()),
+        // The run list's middle page, walked forward from its day, and the one after it, walked
+        // back from the end (list_runs.sql shows both statements).
+        ("run_before", run_middle_skip.to_string()),
+        ("run_after", run_middle_skip.saturating_sub(20).to_string()),
     ];
     let mut plans = String::new();
     for Scenario { name: scenario, .. } in SCENARIOS.iter().filter(|s| !s.writes) {

@@ -127,13 +127,14 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// The scenarios with a p99 target (at 32 connections), whose pgbench run also records latencies.
-pub const P99_TARGETED: [&str; 6] = [
+pub const P99_TARGETED: [&str; 7] = [
     "get",
     "list_project",
     "list_deep",
     "list_molecule",
     "list_atom",
     "search",
+    "list_runs",
 ];
 
 /// The `p`-th percentile of ascending `sorted` by wrk's rule (the first value whose running count

@@ -1,8 +1,8 @@
 -- One wrk script for every HTTP scenario of bench/src/http.rs; the scenario and the seeded sizes
 -- come from the environment, so each request picks its target the way the pgbench script of the
 -- same name picks its parameters.
---   SCENARIO  get | list_project | list_deep | list_molecule | list_atom | search | create |
---             patch | execute | patch_run | analytics_summary | analytics_molecules |
+--   SCENARIO  get | list_project | list_deep | list_molecule | list_atom | search | list_runs |
+--             create | patch | execute | patch_run | analytics_summary | analytics_molecules |
 --             analytics_atoms | analytics_runs
 --   TOKEN     an API token; WORKFLOWS, RUNS: the seeded sizes (ids 1..N, see bench/seed.sql)
 local scenario = os.getenv("SCENARIO")
@@ -16,6 +16,10 @@ local counter = 0
 local projects = 100
 -- A project holds every 100th workflow; its deepest page of 20:
 local last_page = math.max(1, math.floor(workflows / projects / 20))
+
+-- Everyone's runs, 20 a page: the pages of the list's middle half, at least a quarter of the
+-- list from either end (so 500 entries or more: started from their day, finding 35).
+local run_pages = math.max(1, math.floor(runs / 20))
 
 local create_body = [[{"project_id": %d, "project_name": "Project %d", "name": "Bench %d %d",
  "app_name": "Lab", "molecules_used": ["m-1", "m-2", "m-3"],
@@ -52,6 +56,10 @@ local builders = {
   end,
   search = function()
     return wrk.format("GET", base .. "/workflows/?search=team+" .. math.random(10, 49), auth)
+  end,
+  list_runs = function()
+    return wrk.format("GET", base .. "/runs/?page="
+      .. math.random(math.max(1, math.floor(run_pages / 4)), math.max(1, math.floor(run_pages * 3 / 4))), auth)
   end,
   create = function()
     counter = counter + 1
