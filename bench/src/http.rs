@@ -58,7 +58,10 @@ const SCENARIOS: [Scenario; 15] = [
     reads("list_molecule", "workflows using a molecule"),
     reads("list_atom", "workflows using an atom"),
     reads("search", "search in name, slug, description, project"),
-    reads("list_runs", "everyone's runs, a page in the list's middle half"),
+    reads(
+        "list_runs",
+        "everyone's runs, a page in the list's middle half",
+    ),
     writes("create", "POST a 3-molecule workflow"),
     writes("patch", "PATCH a workflow's description"),
     writes("execute", "POST execute (run + counter)"),
