@@ -351,7 +351,7 @@ fn main() -> anyhow::Result<()> {
         ("runs", runs.to_string()),
         ("staff", staff),
     ];
-    let round_seconds = (seconds / 3).max(3);
+    let round_seconds = (seconds / RATIO_ROUNDS as u64).max(3);
     let mut results = Vec::new();
     for Scenario { name, what, .. } in SCENARIOS {
         catch_up_like_autovacuum(&url)?;

@@ -42,7 +42,8 @@ use sea_orm::DbBackend;
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Connection,
-    /// Whether analytics may read the rollups (PostgreSQL); see [`Store::without_rollups`].
+    /// Whether the rollups may answer (on PostgreSQL): see [`Store::reads_rollup_tables`] and
+    /// [`Store::without_rollups`].
     rollups: bool,
     /// See [`Store::with_day_anchored_from`].
     day_anchored_from: u64,
@@ -103,6 +104,12 @@ impl Store {
             day_anchored_from: skip,
             ..self.clone()
         }
+    }
+
+    /// Whether counts may come from the rollups: on PostgreSQL, where migration 13's triggers
+    /// keep them, unless this is a [`Store::without_rollups`] handle.
+    pub(crate) fn reads_rollup_tables(&self) -> bool {
+        self.rollups && self.backend() == DbBackend::Postgres
     }
 
     /// Which database this is.

@@ -8,8 +8,8 @@ use crate::paging::{Direction, count_of, keyed_page};
 use crate::run_totals::{day_anchored_run_ids, rolled_up_run_total};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QueryTrait, Select,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    Select,
 };
 use workflows_domain::{
     Actor, Ordering, Page, PageRequest, RunChanges, RunFilter, RunId, RunSortKey, RunStatus,
@@ -72,7 +72,7 @@ impl Store {
         }
         let query = run::Entity::find().filter(condition);
         let everyones = actor.owner_scope().is_none() && filter.workflow_id.is_none();
-        let counted = everyones && self.rollups && self.backend() == DbBackend::Postgres;
+        let counted = everyones && self.reads_rollup_tables();
         let count = if counted {
             rolled_up_run_total(&filter.statuses)
         } else {

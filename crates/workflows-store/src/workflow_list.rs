@@ -258,7 +258,7 @@ impl Store {
                 ordering,
             };
         }
-        let rollups = self.rollups && self.backend() == DbBackend::Postgres;
+        let rollups = self.reads_rollup_tables();
         let shape = list_shape(actor, filter);
         let ListShape::LoneUse(kind, name) = shape else {
             let filtered = Box::new(self.filtered_workflows(actor, filter));

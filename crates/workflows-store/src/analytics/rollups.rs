@@ -222,8 +222,7 @@ impl Store {
     /// Whether the all-time rollups answer: PostgreSQL, rollups allowed, no owner scope and no
     /// time window.
     pub(super) fn reads_rollups(&self, actor: &Actor, filter: &AnalyticsFilter) -> bool {
-        self.backend() == DbBackend::Postgres
-            && self.rollups
+        self.reads_rollup_tables()
             && actor.owner_scope().is_none()
             && filter.since.is_none()
             && filter.until.is_none()
@@ -233,7 +232,7 @@ impl Store {
     /// with a window that holds at least one whole UTC day. Ends longer than half a day are
     /// counted from their whole day less the rest ([`Days::counted_from_nearer_midnights`]).
     pub(super) fn usage_days(&self, actor: &Actor, filter: &AnalyticsFilter) -> Option<Days> {
-        (self.backend() == DbBackend::Postgres && self.rollups && actor.owner_scope().is_none())
+        (self.reads_rollup_tables() && actor.owner_scope().is_none())
             .then(|| Days::of(filter.since, filter.until))
             .flatten()
             .map(Days::counted_from_nearer_midnights)
