@@ -28,6 +28,7 @@ mod m20261126_000018_add_day_total_project_index;
 mod m20261126_000019_add_workflow_json_text;
 mod m20261128_000020_cover_day_total_project_index;
 mod m20261128_000021_add_month_usage_totals;
+mod m20261128_000022_order_runs_by_start_and_id;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000019_add_workflow_json_text::Migration),
             Box::new(m20261128_000020_cover_day_total_project_index::Migration),
             Box::new(m20261128_000021_add_month_usage_totals::Migration),
+            Box::new(m20261128_000022_order_runs_by_start_and_id::Migration),
         ]
     }
 }
