@@ -492,6 +492,19 @@ async fn deep_run_pages_started_from_their_day_match_the_pages_walked_to(db: Tes
             );
             assert_eq!(counts, [listed.len() as u64], "{statuses:?} {ordering}");
             assert!(listed.len() > 90, "{statuses:?} lists {}", listed.len());
+            let past_end = PageRequest::new(listed.len() as u64 / 30 + 2, 30).expect("page");
+            let past = s
+                .list_runs(
+                    &p.root,
+                    &filter,
+                    ordering.parse().expect("ordering"),
+                    past_end,
+                )
+                .await;
+            assert!(
+                matches!(past, Err(StoreError::InvalidPage)),
+                "{statuses:?} {ordering}: {past:?}"
+            );
         }
     }
 }

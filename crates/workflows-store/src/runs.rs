@@ -93,30 +93,29 @@ impl Store {
             };
             query.order_by(run::Column::Id, order)
         };
-        let backend = self.backend();
-        let (rows, count) = self
-            .page_rows(
+        let (rows, count) = if day_anchored && page.offset() >= self.day_anchored_from {
+            // A page started from its day needs no total to be found, so it is read from the
+            // list's start with the total beside its rows, in one statement, as the workflows'
+            // deep pages are (`workflow_list.rs`).
+            let on_page = day_anchored_run_ids(
+                &filter.statuses,
+                ordering.descending,
+                page.offset(),
+                page.page_size(),
+            );
+            let rows = ordered(run::Entity::find().filter(on_page), Direction::Forward);
+            self.page_with_total(rows, count, page).await?
+        } else {
+            let backend = self.backend();
+            self.page_rows(
                 query,
                 count,
                 page,
                 |q| ordered(q, Direction::Forward),
-                |q, window| {
-                    if day_anchored && window.skip >= self.day_anchored_from {
-                        let descending =
-                            ordering.descending == (window.direction == Direction::Forward);
-                        let ids = day_anchored_run_ids(
-                            &filter.statuses,
-                            descending,
-                            window.skip,
-                            window.take,
-                        );
-                        ordered(run::Entity::find().filter(ids), Direction::Forward)
-                    } else {
-                        keyed_page(q, ordered, run::Column::Id, window, backend)
-                    }
-                },
+                |q, window| keyed_page(q, ordered, run::Column::Id, window, backend),
             )
-            .await?;
+            .await?
+        };
         Ok(Page {
             items: rows
                 .into_iter()
