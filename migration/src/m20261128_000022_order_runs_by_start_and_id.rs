@@ -6,7 +6,7 @@
 //! index served (the latest hours with runs, windows over every run) reads this one's first
 //! column as it read the old one.
 //!
-//! The build takes a lock that holds back writes to the runs for its length (about 10 s at
+//! The build takes a lock that holds back writes to the runs for its length (about 3 s at
 //! 5,000,000 runs on a 2-core machine); an operator with a larger table can build
 //! `workflows_workflowrun_started_at_id_idx` `CONCURRENTLY` by hand first, which this migration
 //! then keeps.

@@ -108,6 +108,18 @@ impl Store {
     {
         let backend = self.conn().get_database_backend();
         let statement = page_statement_with_total(rows, total.clone(), page, backend);
+        self.read_page_with_total(statement, &total, page).await
+    }
+
+    /// The rows of `statement`, a [`page_statement_with_total`] (or one that begins with the
+    /// `WITH` its total reads), and their total; without rows, the total `total` answers on its
+    /// own, as in [`Store::page_with_total`].
+    pub(crate) async fn read_page_with_total<M: FromQueryResult>(
+        &self,
+        statement: Statement,
+        total: &SelectStatement,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<M>, u64)> {
         let rows = self.conn().query_all_raw(statement).await?;
         if let Some(page_and_total) = items_with_total(&rows)? {
             return Ok(page_and_total);
@@ -116,7 +128,7 @@ impl Store {
         if page.is_past_end(0) {
             return Err(StoreError::InvalidPage);
         }
-        Ok((Vec::new(), self.read_count(&total).await?))
+        Ok((Vec::new(), self.read_count(total).await?))
     }
 }
 

@@ -3,9 +3,11 @@
 //! bench/README.md finding 34), and the day a deep page in `started_at` order starts in, so it
 //! skips only that day's runs rather than up to half the list (finding 35).
 
-use sea_orm::Value;
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr};
-use workflows_domain::RunStatus;
+use crate::entity::run;
+use crate::paging::page_statement_with_total;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::{DbBackend, EntityTrait, QueryFilter, Select, Statement, Value};
+use workflows_domain::{PageRequest, RunStatus};
 
 /// The runs the rollups leave out: all but the terminal statuses, which never move again. Spelt as
 /// the partial index `workflows_workflowrun_live_idx` of migration 13 spells it, so the planner
@@ -17,8 +19,12 @@ pub(crate) const LIVE: &str = "(r.status IS NULL OR r.status NOT IN \
 /// `(day, n)` that add up to their number: the terminal ones from `workflows_run_daily`, which
 /// the same transaction that finishes, moves or deletes a run keeps, per UTC day of `started_at`;
 /// the rest one row each, read through the live runs' partial index (a few hundred rows in a
-/// working system). The statuses are bound as `$k` after the `values` already there.
-fn counted_by_day(statuses: &[RunStatus], values: &mut Vec<Value>) -> String {
+/// working system). `spell` writes a list of statuses into the SQL ([`bound`] or
+/// [`spelt_out`]).
+fn counted_by_day(
+    statuses: &[RunStatus],
+    mut spell: impl FnMut(Vec<&RunStatus>) -> String,
+) -> String {
     let (terminal, live): (Vec<&RunStatus>, Vec<&RunStatus>) =
         statuses.iter().partition(|s| s.is_terminal());
     let (finished, unfinished) = if statuses.is_empty() {
@@ -27,12 +33,12 @@ fn counted_by_day(statuses: &[RunStatus], values: &mut Vec<Value>) -> String {
         let finished = if terminal.is_empty() {
             "FALSE".to_owned()
         } else {
-            format!("c.status IN ({})", bound(values, terminal))
+            format!("c.status IN ({})", spell(terminal))
         };
         let unfinished = if live.is_empty() {
             "FALSE".to_owned()
         } else {
-            format!("COALESCE(r.status, 'pending') IN ({})", bound(values, live))
+            format!("COALESCE(r.status, 'pending') IN ({})", spell(live))
         };
         (finished, unfinished)
     };
@@ -41,6 +47,17 @@ fn counted_by_day(statuses: &[RunStatus], values: &mut Vec<Value>) -> String {
          UNION ALL SELECT CAST(r.started_at AT TIME ZONE 'UTC' AS date), 1 \
          FROM workflows_workflowrun r WHERE {LIVE} AND {unfinished}"
     )
+}
+
+/// The names of `statuses` written into the SQL as literals: they are [`RunStatus`] names, a
+/// fixed set of lowercase words, so the statement text varies only with the filter's statuses.
+/// For a statement part that cannot carry parameters (the `WITH` of [`day_anchored_page`]).
+fn spelt_out<'s>(statuses: impl IntoIterator<Item = &'s RunStatus>) -> String {
+    let names: Vec<String> = statuses
+        .into_iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    names.join(", ")
 }
 
 /// The names of `statuses` appended to `values`, as their placeholders `$k, …`.
@@ -56,7 +73,7 @@ fn bound<'s>(values: &mut Vec<Value>, statuses: impl IntoIterator<Item = &'s Run
 /// [`counted_by_day`].
 pub(crate) fn rolled_up_run_total(statuses: &[RunStatus]) -> SelectStatement {
     let mut values = Vec::new();
-    let counted = counted_by_day(statuses, &mut values);
+    let counted = counted_by_day(statuses, |listed| bound(&mut values, listed));
     let total = Expr::cust_with_values(
         format!("(SELECT CAST(COALESCE(SUM(n), 0) AS bigint) FROM ({counted}) AS counted)"),
         values,
@@ -64,21 +81,27 @@ pub(crate) fn rolled_up_run_total(statuses: &[RunStatus]) -> SelectStatement {
     Query::select().expr_as(total, Alias::new("n")).to_owned()
 }
 
-/// `id IN (…)` the `take` runs that follow the first `skip` runs with one of `statuses` (every
-/// run when there are none) in `started_at` order (newest first when `descending`), ties by id.
-///
-/// The days' counts are those of [`counted_by_day`], which the total is summed from: the latest
-/// day boundary in the walk's order with at most `skip` runs before it anchors the page, which
-/// then skips only the rest, from the `started_at` index. The rows are those of the plain walk as
-/// long as the counters are right; without counts (no runs) it skips all `skip` from the start.
-pub(crate) fn day_anchored_run_ids(
+/// `page` of everyone's runs with one of `statuses` (every run when there are none) in
+/// `started_at` order (newest first when `descending`), ties by id, with the list's total
+/// (see [`page_statement_with_total`]), both from one scan of the day counts of
+/// [`counted_by_day`], a `WITH days` at the head of the statement: the total is their sum, and
+/// the latest day boundary in the walk's order with at most the page's skip before it anchors
+/// the page, which then skips only the rest of that day from the `(started_at, id)` index
+/// (migration 22). `in_order` orders the page's rows. The rows are those of the plain walk as
+/// long as the counters are right; without counts (no runs) it skips from the start.
+pub(crate) fn day_anchored_page(
     statuses: &[RunStatus],
     descending: bool,
-    skip: u64,
-    take: u64,
-) -> SimpleExpr {
-    let mut values: Vec<Value> = vec![i64::try_from(skip).unwrap_or(i64::MAX).into()];
-    let counted = counted_by_day(statuses, &mut values);
+    page: PageRequest,
+    in_order: impl FnOnce(Select<run::Entity>) -> Select<run::Entity>,
+    backend: DbBackend,
+) -> Statement {
+    let days = format!(
+        "WITH days AS (SELECT day, SUM(n) AS n FROM ({}) AS counted GROUP BY day)",
+        counted_by_day(statuses, |listed| spelt_out(listed))
+    );
+    let skip = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    let mut values: Vec<Value> = vec![skip.into()];
     let listed = if statuses.is_empty() {
         "TRUE".to_owned()
     } else {
@@ -105,19 +128,30 @@ pub(crate) fn day_anchored_run_ids(
     };
     // The `LIMIT` is written out, as for the workflows' deep pages (day_pages.rs): a parameter
     // there would keep PostgreSQL planning the statement at every execution.
-    Expr::cust_with_values(
+    let on_page = Expr::cust_with_values(
         format!(
-            "\"workflows_workflowrun\".\"id\" IN (WITH days AS (SELECT day, SUM(n) AS n FROM \
-             ({counted}) AS counted GROUP BY day), \
+            "\"workflows_workflowrun\".\"id\" IN (WITH \
              anchor AS (SELECT {bound} AS bound, before FROM \
              (SELECT day, SUM(n) OVER (ORDER BY day {walk}) - n AS before FROM days) AS walked \
              WHERE before <= $1 ORDER BY day {pick} LIMIT 1) \
              SELECT id FROM workflows_workflowrun WHERE {listed} AND {from_bound} \
              ORDER BY started_at {walk}, id {walk} LIMIT {take} \
-             OFFSET CAST($1 - COALESCE((SELECT before FROM anchor), 0) AS bigint))"
+             OFFSET CAST($1 - COALESCE((SELECT before FROM anchor), 0) AS bigint))",
+            take = page.page_size()
         ),
         values,
-    )
+    );
+    let total = Query::select()
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(n), 0) AS bigint)"),
+            Alias::new("n"),
+        )
+        .from(Alias::new("days"))
+        .to_owned();
+    let rows = in_order(run::Entity::find().filter(on_page));
+    let mut statement = page_statement_with_total(rows, total, page, backend);
+    statement.sql = format!("{days} {}", statement.sql);
+    statement
 }
 
 #[cfg(test)]
@@ -138,5 +172,20 @@ mod tests {
         for status in terminal {
             assert!(LIVE.contains(&format!("'{status}'")), "{status}");
         }
+    }
+
+    #[test]
+    fn status_names_written_into_the_sql_are_plain_words() {
+        for status in RunStatus::ALL {
+            let name = status.as_str();
+            assert!(
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            spelt_out([&RunStatus::Pending, &RunStatus::Failed]),
+            "'pending', 'failed'"
+        );
     }
 }

@@ -5,7 +5,7 @@ use crate::clock::now;
 use crate::entity::{run, workflow};
 use crate::error::{StoreError, StoreResult};
 use crate::paging::{Direction, count_of, keyed_page};
-use crate::run_totals::{day_anchored_run_ids, rolled_up_run_total};
+use crate::run_totals::{day_anchored_page, rolled_up_run_total};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
@@ -96,15 +96,15 @@ impl Store {
         let (rows, count) = if day_anchored && page.offset() >= self.day_anchored_from {
             // A page started from its day needs no total to be found, so it is read from the
             // list's start with the total beside its rows, in one statement, as the workflows'
-            // deep pages are (`workflow_list.rs`).
-            let on_page = day_anchored_run_ids(
+            // deep pages are (`workflow_list.rs`); the two share one scan of the day counts.
+            let statement = day_anchored_page(
                 &filter.statuses,
                 ordering.descending,
-                page.offset(),
-                page.page_size(),
+                page,
+                |rows| ordered(rows, Direction::Forward),
+                self.backend(),
             );
-            let rows = ordered(run::Entity::find().filter(on_page), Direction::Forward);
-            self.page_with_total(rows, count, page).await?
+            self.read_page_with_total(statement, &count, page).await?
         } else {
             let backend = self.backend();
             self.page_rows(
