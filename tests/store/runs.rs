@@ -444,6 +444,8 @@ async fn deep_run_pages_started_from_their_day_match_the_pages_walked_to(db: Tes
     }
 
     let s = db.store.with_day_anchored_from(1);
+    // Fewer runs than an hour holds (about 10), so pages start inside days and their hours.
+    const PAGE: u64 = 7;
     let filters = [
         Vec::new(),
         vec![RunStatus::Success],
@@ -467,7 +469,7 @@ async fn deep_run_pages_started_from_their_day_match_the_pages_walked_to(db: Tes
                                 &p.root,
                                 &filter,
                                 ordering.parse().expect("ordering"),
-                                PageRequest::new(number, 30).expect("page"),
+                                PageRequest::new(number, PAGE).expect("page"),
                             )
                             .await;
                         match page {
@@ -492,7 +494,7 @@ async fn deep_run_pages_started_from_their_day_match_the_pages_walked_to(db: Tes
             );
             assert_eq!(counts, [listed.len() as u64], "{statuses:?} {ordering}");
             assert!(listed.len() > 90, "{statuses:?} lists {}", listed.len());
-            let past_end = PageRequest::new(listed.len() as u64 / 30 + 2, 30).expect("page");
+            let past_end = PageRequest::new(listed.len() as u64 / PAGE + 2, PAGE).expect("page");
             let past = s
                 .list_runs(
                     &p.root,
