@@ -95,11 +95,11 @@ impl Store {
     /// The same database, starting a page of a long list from the day it falls in once the page
     /// lies at least `skip` entries from the list's start (default 500, where reading the day
     /// counts costs about what skipping does); such a page is read with its total in one
-    /// statement, since finding it needs no total. Only lists the rollups
-    /// count per day are paged this way, on PostgreSQL: staff's workflows narrowed by nothing but
-    /// project, app and active flag, in `created_at` order (`day_pages.rs`), and everyone's runs,
-    /// narrowed by status alone, in `started_at` order (`run_totals.rs`). Tests lower it to reach
-    /// such pages with few rows.
+    /// statement, since finding it needs no total. Only lists the rollups count per day are
+    /// paged this way, on PostgreSQL: staff's workflows narrowed by nothing but project, app and
+    /// active flag, in `created_at` order (`day_pages.rs`), and everyone's runs, narrowed by
+    /// status alone, in `started_at` order (`run_totals.rs`). Tests lower it to reach such pages
+    /// with few rows.
     pub fn with_day_anchored_from(&self, skip: u64) -> Self {
         Self {
             day_anchored_from: skip,
