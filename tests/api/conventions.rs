@@ -75,6 +75,38 @@ async fn routes_answer_with_and_without_trailing_slash(db: TestDb) {
     )
     .await;
     assert_eq!(cancelled.status, StatusCode::OK);
+    // Routed with its slash, the query kept: a second workflow makes a second page.
+    let again = call(
+        &app,
+        Method::POST,
+        &format!("{API}/workflows/"),
+        Some(&c.alice.token),
+        Some(front_end_body()),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    let paged = call(
+        &app,
+        Method::GET,
+        &format!("{API}/workflows?page_size=1&ordering=id"),
+        Some(&c.alice.token),
+        None,
+    )
+    .await;
+    assert_eq!(paged.status, StatusCode::OK);
+    assert_eq!(paged.body["results"][0]["id"], *id);
+    let next = paged.body["next"].as_str().unwrap_or_default();
+    assert!(
+        next.contains("/api/workflows/workflows/?page=2&page_size=1&ordering=id"),
+        "{next}"
+    );
+    for probe in ["/healthz", "/healthz/", "/readyz", "/readyz/"] {
+        assert_eq!(
+            call(&app, Method::GET, probe, None, None).await.status,
+            StatusCode::OK,
+            "{probe}"
+        );
+    }
 }
 
 async fn errors_are_json_for_unknown_routes_methods_and_ids(db: TestDb) {
@@ -427,7 +459,8 @@ mod metrics {
         let run = call(
             &app,
             Method::POST,
-            &format!("{API}/workflows/{w}/execute/"),
+            // Without its slash: counted under the same template.
+            &format!("{API}/workflows/{w}/execute"),
             Some(&c.alice.token),
             None,
         )
@@ -454,8 +487,8 @@ mod metrics {
         assert_eq!(scrape.status, StatusCode::OK);
         let text = String::from_utf8_lossy(&scrape.raw).into_owned();
         for line in [
-            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows/{id}/execute",method="POST",status="201"} 3"#,
-            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows",method="POST",status="201"} 1"#,
+            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows/{id}/execute/",method="POST",status="201"} 3"#,
+            r#"workflows_http_requests_total{endpoint="/api/workflows/workflows/",method="POST",status="201"} 1"#,
             r#"workflows_http_requests_total{endpoint="UNMATCHED",method="GET",status="404"} 1"#,
             r#"workflows_runs{status="pending"} 2"#,
             r#"workflows_runs{status="cancelled"} 1"#,
@@ -464,7 +497,7 @@ mod metrics {
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }
-        assert!(text.contains("workflows_http_requests_duration_seconds_bucket{endpoint=\"/api/workflows/workflows/{id}/execute\""));
+        assert!(text.contains("workflows_http_requests_duration_seconds_bucket{endpoint=\"/api/workflows/workflows/{id}/execute/\""));
         assert!(text.contains("workflows_db_pool_connections{state=\"in_use\"}"));
         assert!(!text.contains("xxxxxxxx"), "unmatched paths are masked");
     }

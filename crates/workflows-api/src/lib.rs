@@ -19,4 +19,5 @@ pub mod sliced;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod trailing_slash;
 pub mod usage_fold;

@@ -122,20 +122,13 @@ impl QueryParams {
             let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
             format!(
                 "{}?{query}",
-                absolute_url(req, &with_trailing_slash(req.path()))
+                // Routed paths end with their slash (`trailing_slash`).
+                absolute_url(req, req.path())
             )
         };
         let next = page.has_next().then(|| link(page.request.page() + 1));
         let previous = page.has_previous().then(|| link(page.request.page() - 1));
         (next, previous)
-    }
-}
-
-fn with_trailing_slash(path: &str) -> String {
-    if path.ends_with('/') {
-        path.to_owned()
-    } else {
-        format!("{path}/")
     }
 }
 

@@ -6,10 +6,10 @@ use crate::metrics::{self, Metrics};
 use crate::settings::Settings;
 use crate::state::{AppState, EngineHandle};
 use crate::telemetry::RequestSpan;
-use crate::{openapi, request_id, routes};
+use crate::{openapi, request_id, routes, trailing_slash};
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
@@ -117,6 +117,10 @@ pub fn build_app(
         .wrap(http_metrics)
         .wrap(TracingLogger::<RequestSpan>::new())
         .wrap(from_fn(request_id::middleware))
+        .wrap_fn(move |mut req, app| {
+            trailing_slash::route_with_slash(&mut req, &base);
+            app.call(req)
+        })
 }
 
 /// Each HTTP worker's own pool on PostgreSQL with `database.pool_per_worker`: the workers share

@@ -49,7 +49,7 @@ fn each_request_logs_id_route_status_latency_and_user_but_never_the_token() {
         .iter()
         .find(|l| l["method"] == "POST")
         .expect("a line for the create");
-    assert_eq!(create["route"], "/api/workflows/workflows");
+    assert_eq!(create["route"], "/api/workflows/workflows/");
     assert_eq!(create["status"], 201);
     assert_eq!(create["user_id"], 1);
     assert!(create["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
@@ -58,6 +58,6 @@ fn each_request_logs_id_route_status_latency_and_user_but_never_the_token() {
         .iter()
         .find(|l| l["status"] == 401)
         .expect("a line for the refusal");
-    assert_eq!(refused["route"], "/api/workflows/workflows/{id}");
+    assert_eq!(refused["route"], "/api/workflows/workflows/{id}/");
     assert!(!text.contains("wfk_"), "a token reached the log");
 }

@@ -71,21 +71,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource whose other methods answer 405 with `Allow`; OPTIONS answers the same list.
 pub fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
     let allow = [methods, &["OPTIONS"]].concat().join(", ");
-    // Both spellings of every path, so neither needs a redirect.
-    web::resource([path.to_owned(), format!("{path}/")]).default_service(web::to(
-        move |req: HttpRequest| {
-            let allow = allow.clone();
-            async move {
-                if req.method() == actix_web::http::Method::OPTIONS {
-                    return Ok(HttpResponse::Ok().insert_header(("Allow", allow)).finish());
-                }
-                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
-                    method: req.method().to_string(),
-                    allowed: allow,
-                })
+    // The contract's spelling; `trailing_slash` routes the other one here.
+    web::resource(format!("{path}/")).default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            if req.method() == actix_web::http::Method::OPTIONS {
+                return Ok(HttpResponse::Ok().insert_header(("Allow", allow)).finish());
             }
-        },
-    ))
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                allowed: allow,
+            })
+        }
+    }))
 }
 
 /// Unknown routes.
