@@ -31,7 +31,7 @@ pub use engine::{ClaimedRun, RunNotifications};
 pub use error::{StoreError, StoreResult};
 pub use run_writes::{RunEnding, RunWrite};
 pub use stats::PoolStats;
-pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token};
+pub use tokens::{Authenticated, NewToken, TOKEN_PREFIX, hash_token, token_digest};
 pub use workflows::Execution;
 
 use connection::Connection;

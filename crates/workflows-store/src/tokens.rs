@@ -56,7 +56,12 @@ pub(crate) fn os_random<const N: usize>() -> StoreResult<[u8; N]> {
 /// The stored form of a token: its SHA-256, in hex. Tokens are long random strings, so a fast
 /// unsalted hash is enough (no dictionary to guess from).
 pub fn hash_token(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    hex::encode(token_digest(secret))
+}
+
+/// The SHA-256 that [`hash_token`] writes in hex, for keys that need no text (a cache's).
+pub fn token_digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 impl Store {

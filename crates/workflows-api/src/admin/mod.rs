@@ -134,7 +134,7 @@ impl FromRequest for Signed {
             tracing::Span::current().record("user_id", who.user.id.0);
             Ok(Signed {
                 actor: who.user.actor(),
-                user: who.user,
+                user: who.user.clone(),
                 csrf: csrf_token(&secret),
                 token_id: who.token.id,
                 secret,
