@@ -42,6 +42,7 @@ mod errors;
 mod fields;
 mod history;
 mod ids;
+mod json_shape;
 mod plan;
 mod query;
 mod retention;
