@@ -39,7 +39,7 @@ fn prepared(statement: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxV
     )
 }
 
-fn query_error(e: sqlx::Error) -> DbErr {
+pub(crate) fn query_error(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(e.into()))
 }
 
