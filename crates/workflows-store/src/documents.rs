@@ -6,10 +6,10 @@ use crate::connection::query_error;
 use crate::entity::workflow;
 use crate::error::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::{self, Postgres, postgres::PgRow};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, FromQueryResult, Iden, QueryResult, QuerySelect, Select,
+    ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, QuerySelect, Select,
     Statement, TryGetable,
 };
 use workflows_domain::{
@@ -132,27 +132,44 @@ impl Cells for PgRow {
     }
 }
 
-/// GET's statement, written out: building it with the query builder on every request cost about
-/// 8 % of GET's CPU (bench/README finding 22). The columns are [`document_columns`]'s, in its order;
-/// on PostgreSQL the JSON columns are read from their text copies (see [`json_as_text`]).
-macro_rules! select_document {
-    (postgres, $where:literal) => {
-        select_document!(
-            "molecules_used_text, atoms_in_molecules_text, dag_spec_text",
-            $where
+/// [`DocumentRow`]'s columns, in its order, qualified by the table (list pages join others), the
+/// JSON ones as text. PostgreSQL keeps a text copy of each (migration 19): writing `jsonb` out as
+/// text was most of a list page's cost in the database (bench/README finding 23). SQLite keeps
+/// JSON as text in the first place.
+macro_rules! document_columns {
+    (postgres) => {
+        document_columns!(
+            "workflows_workflow.molecules_used_text, workflows_workflow.atoms_in_molecules_text, ",
+            "workflows_workflow.dag_spec_text"
         )
     };
-    (sqlite, $where:literal) => {
-        select_document!(
-            "CAST(molecules_used AS text), CAST(atoms_in_molecules AS text), CAST(dag_spec AS text)",
-            $where
+    (sqlite) => {
+        document_columns!(
+            "CAST(workflows_workflow.molecules_used AS text), ",
+            "CAST(workflows_workflow.atoms_in_molecules AS text), ",
+            "CAST(workflows_workflow.dag_spec AS text)"
         )
     };
-    ($json:literal, $where:literal) => {
+    ($($json:literal),+) => {
         concat!(
-            "SELECT id, user_id, project_id, project_name, name, slug, description, app_name, ",
-            "is_active, created_at, updated_at, version, execution_count, last_executed_at, ",
-            $json,
+            "workflows_workflow.id, workflows_workflow.user_id, workflows_workflow.project_id, ",
+            "workflows_workflow.project_name, workflows_workflow.name, workflows_workflow.slug, ",
+            "workflows_workflow.description, workflows_workflow.app_name, ",
+            "workflows_workflow.is_active, workflows_workflow.created_at, ",
+            "workflows_workflow.updated_at, workflows_workflow.version, ",
+            "workflows_workflow.execution_count, workflows_workflow.last_executed_at, ",
+            $($json),+
+        )
+    };
+}
+
+/// GET's statement, written out: building it with the query builder on every request cost about
+/// 8 % of GET's CPU (bench/README finding 22).
+macro_rules! select_document {
+    ($backend:ident, $where:literal) => {
+        concat!(
+            "SELECT ",
+            document_columns!($backend),
             " FROM workflows_workflow WHERE ",
             $where
         )
@@ -184,46 +201,19 @@ fn document_by_id(backend: DbBackend, actor: &Actor, id: WorkflowId) -> Statemen
     }
 }
 
-/// A JSON column as text. PostgreSQL keeps a text copy of each (migration 19): writing `jsonb`
-/// out as text was most of a list page's cost in the database (bench/README finding 23). SQLite
-/// keeps JSON as text in the first place.
-fn json_as_text(backend: DbBackend, json: workflow::Column) -> Expr {
-    if backend == DbBackend::Postgres {
-        Expr::col((
-            workflow::Entity,
-            Alias::new(format!("{}_text", json.to_string())),
-        ))
-    } else {
-        Expr::col((workflow::Entity, json)).cast_as("text")
-    }
-}
-
-/// `select` reading [`DocumentRow`]'s columns, the JSON ones as text (see [`json_as_text`]).
+/// `select` reading [`DocumentRow`]'s columns, written out as one expression: SeaORM listing
+/// them one by one (looking each column's type up for enum casts) and the query builder writing
+/// 17 expressions were about 5 % of a list page's instructions (bench/README.md finding 39).
 fn document_columns(
     select: Select<workflow::Entity>,
     backend: DbBackend,
 ) -> Select<workflow::Entity> {
-    use workflow::Column as C;
-    let mut select = select.select_only().columns([
-        C::Id,
-        C::UserId,
-        C::ProjectId,
-        C::ProjectName,
-        C::Name,
-        C::Slug,
-        C::Description,
-        C::AppName,
-        C::IsActive,
-        C::CreatedAt,
-        C::UpdatedAt,
-        C::Version,
-        C::ExecutionCount,
-        C::LastExecutedAt,
-    ]);
-    for json in [C::MoleculesUsed, C::AtomsInMolecules, C::DagSpec] {
-        select = select.column_as(json_as_text(backend, json), json.to_string());
-    }
-    select
+    let columns = if backend == DbBackend::Postgres {
+        document_columns!(postgres)
+    } else {
+        document_columns!(sqlite)
+    };
+    select.select_only().expr(Expr::cust(columns))
 }
 
 impl Store {
