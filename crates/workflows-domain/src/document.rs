@@ -2,7 +2,8 @@
 
 use crate::ids::{UserId, WorkflowId};
 use crate::json_shape::{is_list_of_strings, is_object_of_lists_of_strings};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::rfc3339;
+use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -156,7 +157,7 @@ impl WorkflowDocument {
         fn timestamp(out: &mut Vec<u8>, key: &str, at: &DateTime<Utc>) -> serde_json::Result<()> {
             next_key(out, key)?;
             out.push(b'"');
-            out.extend_from_slice(at.to_rfc3339_opts(SecondsFormat::AutoSi, true).as_bytes());
+            rfc3339::write_utc(out, at);
             out.push(b'"');
             Ok(())
         }

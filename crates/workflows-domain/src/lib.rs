@@ -46,6 +46,7 @@ mod json_shape;
 mod plan;
 mod query;
 mod retention;
+mod rfc3339;
 mod run;
 mod slug;
 mod status;
