@@ -121,20 +121,21 @@ impl<'a> Scan<'a> {
         Some(unit)
     }
 
-    fn list_of_strings(&mut self) -> bool {
-        if !self.eat(b'[') {
+    /// `open`, then `item`s separated by commas, then `close`, with JSON's whitespace between.
+    fn delimited(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> bool) -> bool {
+        if !self.eat(open) {
             return false;
         }
         self.whitespace();
-        if self.eat(b']') {
+        if self.eat(close) {
             return true;
         }
         loop {
-            if !self.string() {
+            if !item(self) {
                 return false;
             }
             self.whitespace();
-            if self.eat(b']') {
+            if self.eat(close) {
                 return true;
             }
             if !self.eat(b',') {
@@ -144,35 +145,22 @@ impl<'a> Scan<'a> {
         }
     }
 
+    fn list_of_strings(&mut self) -> bool {
+        self.delimited(b'[', b']', Self::string)
+    }
+
     fn object_of_lists(&mut self) -> bool {
-        if !self.eat(b'{') {
-            return false;
-        }
-        self.whitespace();
-        if self.eat(b'}') {
-            return true;
-        }
-        loop {
-            if !self.string() {
+        self.delimited(b'{', b'}', |scan| {
+            if !scan.string() {
                 return false;
             }
-            self.whitespace();
-            if !self.eat(b':') {
+            scan.whitespace();
+            if !scan.eat(b':') {
                 return false;
             }
-            self.whitespace();
-            if !self.list_of_strings() {
-                return false;
-            }
-            self.whitespace();
-            if self.eat(b'}') {
-                return true;
-            }
-            if !self.eat(b',') {
-                return false;
-            }
-            self.whitespace();
-        }
+            scan.whitespace();
+            scan.list_of_strings()
+        })
     }
 }
 
