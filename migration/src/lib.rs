@@ -29,6 +29,7 @@ mod m20261126_000019_add_workflow_json_text;
 mod m20261128_000020_cover_day_total_project_index;
 mod m20261128_000021_add_month_usage_totals;
 mod m20261128_000022_order_runs_by_start_and_id;
+mod m20261129_000023_compress_workflow_json_with_lz4;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_cover_day_total_project_index::Migration),
             Box::new(m20261128_000021_add_month_usage_totals::Migration),
             Box::new(m20261128_000022_order_runs_by_start_and_id::Migration),
+            Box::new(m20261129_000023_compress_workflow_json_with_lz4::Migration),
         ]
     }
 }
