@@ -5,7 +5,7 @@
 use crate::fixtures::{create, people};
 use std::time::Duration;
 use workflows_domain::{Ordering, PageRequest, WorkflowFilter};
-use workflows_tests::workflows_store::StoreError;
+use workflows_tests::workflows_store::{ConnectSettings, Store, StoreError};
 use workflows_tests::{Backend, TestDb, run_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,6 +24,65 @@ async fn postgres_connections_the_server_closed_fail_once_each() {
         connections_the_server_closed_fail_once_each,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reads_wait_for_their_own_connections_and_writes_do_not() {
+    run_on(
+        Backend::Postgres,
+        reads_wait_for_their_own_connections_and_writes_do_not,
+    )
+    .await;
+}
+
+async fn reads_wait_for_their_own_connections_and_writes_do_not(db: TestDb) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let store = Store::connect_with(&ConnectSettings {
+        read_connections: 1,
+        acquire_timeout: Duration::from_millis(300),
+        ..ConnectSettings::new(db.url.clone())
+    })
+    .await
+    .expect("connect");
+    let p = people(&store).await;
+    let w = create(&store, &p.alice, "behind a lock").await;
+
+    // The one reading connection waits on a lock; a second read finds none free within the
+    // acquire timeout, while single writes have connections of their own.
+    let raw = db.raw().await;
+    let lock = raw.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE workflows_workflow IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let held = tokio::spawn({
+        let store = store.clone();
+        let alice = p.alice;
+        async move { store.get_workflow(&alice, w.id).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waited = store.get_workflow(&p.alice, w.id).await;
+    assert!(
+        matches!(waited, Err(StoreError::Unavailable(_))),
+        "a second read while the only reading connection is lent: {waited:?}"
+    );
+    let written = store.create_user("carol", "", false).await;
+    assert!(written.is_ok(), "a write beside the held read: {written:?}");
+    assert!(!held.is_finished(), "the first read waits on the lock");
+    lock.commit().await.expect("unlock");
+    let first = held
+        .await
+        .expect("joined")
+        .expect("the first read, after the lock");
+    assert_eq!(first.id, w.id);
+    assert_eq!(
+        store.get_workflow(&p.alice, w.id).await.expect("a read").id,
+        w.id
+    );
+    let pools = store.pool_stats();
+    assert_eq!(
+        pools.max,
+        ConnectSettings::new(db.url.clone()).max_connections + 1
+    );
 }
 
 async fn reads_cancelled_midway_leave_the_store_answering(db: TestDb) {

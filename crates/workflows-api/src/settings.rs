@@ -113,6 +113,8 @@ pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub min_connections: u32,
+    /// 0: one per core of this machine.
+    pub read_connections: u32,
     pub acquire_timeout_ms: u64,
     pub statement_timeout_ms: u64,
     pub migrate_on_start: bool,
@@ -252,6 +254,10 @@ impl Settings {
         ConnectSettings {
             max_connections: db.max_connections,
             min_connections: db.min_connections,
+            read_connections: match db.read_connections {
+                0 => u32::try_from(cores()).unwrap_or(u32::MAX),
+                n => n,
+            },
             acquire_timeout: Duration::from_millis(db.acquire_timeout_ms),
             statement_timeout: (db.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(db.statement_timeout_ms)),
@@ -271,6 +277,12 @@ impl Settings {
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
+/// This machine's cores: actix's count of workers when `server.workers` is 0, and the reads'
+/// connections when `database.read_connections` is, for a database on the same machine.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -303,6 +315,18 @@ mod tests {
         assert!(settings.auth.bootstrap_admin);
         assert!(settings.database.migrate_on_start);
         assert_eq!(settings.server.base_path, "/api/workflows");
+    }
+
+    #[test]
+    fn read_connections_default_to_the_cores_and_may_be_set() {
+        let defaults = load(&[]).expect("defaults load");
+        assert_eq!(defaults.database.read_connections, 0);
+        assert_eq!(
+            defaults.connect_settings().read_connections as usize,
+            cores()
+        );
+        let set = load(&[("WORKFLOWS__DATABASE__READ_CONNECTIONS", "3")]).expect("load");
+        assert_eq!(set.connect_settings().read_connections, 3);
     }
 
     #[test]

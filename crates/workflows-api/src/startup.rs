@@ -124,7 +124,7 @@ pub fn build_app(
 }
 
 /// Each HTTP worker's own pool on PostgreSQL with `database.pool_per_worker`: the workers share
-/// `database.max_connections` (and `min_connections`) between them.
+/// `database.max_connections` (and `min_connections`, `read_connections`) between them.
 fn worker_pool_settings(settings: &Settings) -> Option<ConnectSettings> {
     let database = &settings.database;
     if !(database.pool_per_worker && database.url.starts_with("postgres")) {
@@ -132,12 +132,13 @@ fn worker_pool_settings(settings: &Settings) -> Option<ConnectSettings> {
     }
     // actix's own default when `server.workers` is 0.
     let workers = match settings.server.workers {
-        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        0 => crate::settings::cores(),
         n => n,
     };
     let workers = u32::try_from(workers).unwrap_or(u32::MAX);
     let mut own = settings.connect_settings();
     own.max_connections = own.max_connections.div_ceil(workers);
+    own.read_connections = own.read_connections.div_ceil(workers);
     own.min_connections = own
         .min_connections
         .div_ceil(workers)

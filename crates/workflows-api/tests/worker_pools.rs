@@ -1,7 +1,7 @@
 //! `serve` on PostgreSQL gives each HTTP worker a pool of its own (`database.pool_per_worker`),
-//! sharing `max_connections` out among them; on SQLite, or with the setting off, the workers
-//! serve from the process's pool. `/metrics` counts every pool, and a SIGINT still stops the
-//! server cleanly.
+//! sharing `max_connections` and `read_connections` out among them; on SQLite (which has no pool
+//! for reads alone), or with the setting off, the workers serve from the process's pool.
+//! `/metrics` counts every pool, and a SIGINT still stops the server cleanly.
 
 mod support;
 
@@ -32,6 +32,7 @@ fn serve_and_stop(db: &TestDb, per_worker: &str) -> u32 {
         &[
             ("WORKFLOWS__SERVER__WORKERS", "2"),
             ("WORKFLOWS__DATABASE__MAX_CONNECTIONS", "6"),
+            ("WORKFLOWS__DATABASE__READ_CONNECTIONS", "4"),
             ("WORKFLOWS__DATABASE__POOL_PER_WORKER", per_worker),
         ],
         Some(log.path()),
@@ -79,8 +80,8 @@ fn serve_and_stop(db: &TestDb, per_worker: &str) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_each_http_worker_has_a_pool_of_its_own() {
     run_on(Backend::Postgres, |db: TestDb| async move {
-        // The process's 6, and 3 for each of the 2 workers.
-        assert_eq!(serve_and_stop(&db, "true"), 12);
+        // The process's 6 and 4 for reads, and 3 and 2 for each of the 2 workers.
+        assert_eq!(serve_and_stop(&db, "true"), 20);
     })
     .await;
 }
@@ -88,7 +89,7 @@ async fn on_postgres_each_http_worker_has_a_pool_of_its_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_without_pool_per_worker_the_http_workers_share_the_process_pool() {
     run_on(Backend::Postgres, |db: TestDb| async move {
-        assert_eq!(serve_and_stop(&db, "false"), 6);
+        assert_eq!(serve_and_stop(&db, "false"), 10);
     })
     .await;
 }

@@ -19,6 +19,12 @@ pub struct ConnectSettings {
     pub max_connections: u32,
     /// Connections kept open when idle.
     pub min_connections: u32,
+    /// On PostgreSQL, how many statements that only read may run at once, on connections of
+    /// their own beside `max_connections`; 0 lets them share the single statements' pool with
+    /// the writes. Reads are CPU work for the database, so more of them at once than it has
+    /// cores only lengthens their tail, where writes wait on their commits and gain from more
+    /// connections (bench/README.md, finding 40).
+    pub read_connections: u32,
     /// How long a request waits for a pooled connection before answering "unavailable".
     pub acquire_timeout: Duration,
     /// Longest a statement may run on PostgreSQL (none when `None`).
@@ -34,6 +40,7 @@ impl ConnectSettings {
             url: url.into(),
             max_connections: 10,
             min_connections: 0,
+            read_connections: 0,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: None,
             sqlite_busy_timeout: Duration::from_secs(5),
@@ -43,7 +50,8 @@ impl ConnectSettings {
 
 /// Opens the pools; `lazy` opens no connection until one is asked for. On PostgreSQL,
 /// `max_connections` is shared out between transactions (SeaORM's pool) and statements that run
-/// on their own (a [`DirectPool`]), the larger half to the latter, which serve every read.
+/// on their own (a [`DirectPool`]), the larger half to the latter; with `read_connections`, the
+/// single statements that only read have a [`DirectPool`] of that size to themselves.
 pub(crate) async fn open(settings: &ConnectSettings, lazy: bool) -> StoreResult<Connection> {
     let postgres = settings.url.starts_with("postgres");
     let for_transactions = if postgres {
@@ -84,7 +92,16 @@ pub(crate) async fn open(settings: &ConnectSettings, lazy: bool) -> StoreResult<
     } else {
         None
     };
-    Ok(Connection { pool, direct })
+    let reads = if postgres && settings.read_connections > 0 {
+        Some(DirectPool::new(settings, settings.read_connections)?)
+    } else {
+        None
+    };
+    Ok(Connection {
+        pool,
+        direct,
+        reads,
+    })
 }
 
 /// The session every PostgreSQL connection of the store starts with, whichever pool opens it.

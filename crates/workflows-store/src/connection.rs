@@ -1,5 +1,6 @@
 //! The store's database handle: transactions through SeaORM's pool, and on PostgreSQL every
-//! statement that runs on its own through a [`DirectPool`].
+//! statement that runs on its own through a [`DirectPool`], the ones that only read through a
+//! pool of their own when the settings give them one.
 
 use crate::direct::{DirectPool, Lent};
 use async_trait::async_trait;
@@ -17,16 +18,35 @@ use sea_query_sqlx::SqlxValues;
 pub(crate) struct Connection {
     /// Transactions, migrations, `LISTEN`, and everything on SQLite.
     pub(crate) pool: DatabaseConnection,
+    /// Statements on their own: the writes, and the reads when they have no pool of their own.
     pub(crate) direct: Option<DirectPool>,
+    /// Statements on their own that only read (`ConnectSettings::read_connections`).
+    pub(crate) reads: Option<DirectPool>,
 }
 
 impl Connection {
-    async fn lend(&self) -> Result<Option<Lent>, DbErr> {
-        match &self.direct {
-            Some(direct) => direct.lend().await.map(Some),
+    async fn lend(&self, reads_only: bool) -> Result<Option<Lent>, DbErr> {
+        let pool = match &self.reads {
+            Some(reads) if reads_only => Some(reads),
+            _ => self.direct.as_ref(),
+        };
+        match pool {
+            Some(pool) => pool.lend().await.map(Some),
             None => Ok(None),
         }
     }
+
+    /// The pools of single statements, for closing and counting.
+    pub(crate) fn direct_pools(&self) -> impl Iterator<Item = &DirectPool> {
+        self.direct.iter().chain(&self.reads)
+    }
+}
+
+/// Whether a statement asked for its rows only reads. Every row-returning write this store sends
+/// on its own (an `INSERT`, the engine's claim) says `RETURNING`, as SeaORM's inserts do; a
+/// write taken for a read would only wait for a reader's connection, never go wrong.
+fn reads_only(statement: &Statement) -> bool {
+    !statement.sql.contains("RETURNING")
 }
 
 /// The statement as sqlx runs it, with its values bound (the same shape SeaORM prepares); its
@@ -54,7 +74,7 @@ impl ConnectionTrait for Connection {
     }
 
     async fn execute_raw(&self, mut statement: Statement) -> Result<ExecResult, DbErr> {
-        let Some(mut lent) = self.lend().await? else {
+        let Some(mut lent) = self.lend(false).await? else {
             return self.pool.execute_raw(statement).await;
         };
         let outcome = prepared(&mut statement)
@@ -65,7 +85,7 @@ impl ConnectionTrait for Connection {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        let Some(mut lent) = self.lend().await? else {
+        let Some(mut lent) = self.lend(false).await? else {
             return self.pool.execute_unprepared(sql).await;
         };
         let outcome = lent
@@ -77,7 +97,7 @@ impl ConnectionTrait for Connection {
     }
 
     async fn query_one_raw(&self, mut statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let Some(mut lent) = self.lend().await? else {
+        let Some(mut lent) = self.lend(reads_only(&statement)).await? else {
             return self.pool.query_one_raw(statement).await;
         };
         let outcome = prepared(&mut statement)
@@ -88,7 +108,7 @@ impl ConnectionTrait for Connection {
     }
 
     async fn query_all_raw(&self, mut statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let Some(mut lent) = self.lend().await? else {
+        let Some(mut lent) = self.lend(reads_only(&statement)).await? else {
             return self.pool.query_all_raw(statement).await;
         };
         let outcome = prepared(&mut statement)

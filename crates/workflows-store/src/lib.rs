@@ -136,7 +136,7 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(self) -> StoreResult<()> {
-        if let Some(direct) = &self.db.direct {
+        for direct in self.db.direct_pools() {
             direct.close();
         }
         Ok(self.db.pool.close().await?)

@@ -1,6 +1,7 @@
 //! Operator figures: the connection pool and runs by status, for `/metrics`.
 
 use crate::Store;
+use crate::direct::DirectPool;
 use crate::error::StoreResult;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -23,7 +24,8 @@ impl PoolStats {
 }
 
 impl Store {
-    /// The connections of both pools (transactions, and statements on their own).
+    /// The connections of every pool (transactions, statements on their own, and the reads'
+    /// own when they have one).
     pub fn pool_stats(&self) -> PoolStats {
         let pool = &self.db.pool;
         let (open, idle, max) = match self.backend() {
@@ -44,8 +46,13 @@ impl Store {
                 )
             }
         };
-        let (direct_open, direct_idle, direct_max) =
-            self.db.direct.as_ref().map_or((0, 0, 0), |d| d.status());
+        let (direct_open, direct_idle, direct_max) = self
+            .db
+            .direct_pools()
+            .map(DirectPool::status)
+            .fold((0, 0, 0), |(open, idle, max), (o, i, m)| {
+                (open + o, idle + i, max + m)
+            });
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         PoolStats {
             open: open + count(direct_open),
