@@ -276,13 +276,13 @@ impl Settings {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
 /// This machine's cores: actix's count of workers when `server.workers` is 0, and the reads'
 /// connections when `database.read_connections` is, for a database on the same machine.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
+/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`.
 fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
