@@ -1,4 +1,4 @@
-use crate::fixtures::{body, create, new_workflow, people};
+use crate::fixtures::{body, create, create_from, people};
 use serde_json::json;
 use workflows_domain::{ExecutionRequest, RunStatus, WorkflowChanges};
 use workflows_tests::workflows_store::{Execution, StoreError};
@@ -50,11 +50,7 @@ async fn inactive_workflows_do_not_execute(db: TestDb) {
     let p = people(&db.store).await;
     let mut b = body("dormant");
     b["is_active"] = json!(false);
-    let w = db
-        .store
-        .create_workflow(&p.alice, new_workflow(&b))
-        .await
-        .expect("create");
+    let w = create_from(&db.store, &p.alice, &b).await;
     let refused = db
         .store
         .execute_workflow(&p.alice, w.id, ExecutionRequest::default(), None)

@@ -31,8 +31,13 @@ pub fn new_workflow(body: &Value) -> NewWorkflow {
 }
 
 pub async fn create(store: &Store, actor: &Actor, name: &str) -> Workflow {
+    create_from(store, actor, &body(name)).await
+}
+
+/// A workflow created from a payload of the test's own.
+pub async fn create_from(store: &Store, actor: &Actor, body: &Value) -> Workflow {
     store
-        .create_workflow(actor, new_workflow(&body(name)))
+        .create_workflow(actor, new_workflow(body))
         .await
         .expect("create")
 }

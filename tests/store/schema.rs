@@ -1,4 +1,4 @@
-use crate::fixtures::{People, body, create, new_workflow, people};
+use crate::fixtures::{People, body, create, create_from, people};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
@@ -228,11 +228,7 @@ fn large_canvas() -> Value {
 async fn large_definitions_read_back_whole_and_compress_with_lz4(db: TestDb) {
     let p = people(&db.store).await;
     let sent = large_canvas();
-    let created = db
-        .store
-        .create_workflow(&p.alice, new_workflow(&sent))
-        .await
-        .expect("create");
+    let created = create_from(&db.store, &p.alice, &sent).await;
     let read = db
         .store
         .get_workflow(&p.alice, created.id)

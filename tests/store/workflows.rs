@@ -1,4 +1,6 @@
-use crate::fixtures::{all_pages, body, create, inserted_workflow, new_workflow, people};
+use crate::fixtures::{
+    all_pages, body, create, create_from, inserted_workflow, new_workflow, people,
+};
 use serde_json::json;
 use workflows_domain::{
     ExecutionRequest, Ordering, PageRequest, WorkflowChanges, WorkflowFilter, WorkflowSortKey,
@@ -57,11 +59,7 @@ async fn unknown_dag_keys_round_trip_unchanged(db: TestDb) {
         "dag_spec": {"zeta": 1, "alpha": {"b": [1, {"deep": null}], "a": "x"}, "alpha2": true, "zeta": 2,
                      "nodes": [{"id": "m", "custom": {"k": "v"}}], "edges": []}}"#;
     let body: serde_json::Value = serde_json::from_str(text).expect("json");
-    let created = db
-        .store
-        .create_workflow(&p.alice, new_workflow(&body))
-        .await
-        .expect("create");
+    let created = create_from(&db.store, &p.alice, &body).await;
     let read = db
         .store
         .get_workflow(&p.alice, created.id)
@@ -83,10 +81,7 @@ async fn every_filter_narrows_the_list(db: TestDb) {
     other["dag_spec"] = json!({});
     other["is_active"] = json!(false);
     let a = create(s, &p.alice, "Main Flow").await;
-    let b = s
-        .create_workflow(&p.alice, new_workflow(&other))
-        .await
-        .expect("create");
+    let b = create_from(s, &p.alice, &other).await;
     let c = create(s, &p.bob, "Bob Flow").await;
     let ids = |filter: WorkflowFilter, actor| async move {
         s.list_workflows(&actor, &filter, Ordering::default(), PageRequest::default())
@@ -540,11 +535,7 @@ async fn extreme_numbers_round_trip(db: TestDb) {
         "u64": u64::MAX, "i64": i64::MIN, "zero": 0, "negative_zero": -0.0});
     let mut b = body("numbers");
     b["dag_spec"]["metadata"] = numbers.clone();
-    let created = db
-        .store
-        .create_workflow(&p.alice, new_workflow(&b))
-        .await
-        .expect("create");
+    let created = create_from(&db.store, &p.alice, &b).await;
     let read = db
         .store
         .get_workflow(&p.alice, created.id)
